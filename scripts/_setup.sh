@@ -1,0 +1,40 @@
+# Sourced by scripts/test.sh and scripts/demo.sh: install what is missing, once.
+# - npm packages (deno and bun binaries, nats.js, valibot) from package-lock.json
+# - nats-server through apt-get when missing and we are root (or have sudo without password)
+
+if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2 || {
+    echo "setup: npm ci failed" >&2
+    exit 1
+  }
+fi
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+find_nats_server() {
+  if [ -n "${NATS_SERVER_BIN:-}" ] && [ -x "$NATS_SERVER_BIN" ]; then return 0; fi
+  command -v nats-server >/dev/null 2>&1 && return 0
+  [ -x /usr/sbin/nats-server ] || [ -x /usr/local/sbin/nats-server ]
+}
+
+if ! find_nats_server; then
+  if [ -n "${NATS_URL:-}" ] && [ "${WALNATS_NEEDS_SERVER_BINARY:-1}" = 0 ]; then
+    : # the demo can use an existing server
+  elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing nats-server with apt-get" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server) >&2 || {
+      echo "setup: apt-get install nats-server failed" >&2
+      exit 1
+    }
+  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    echo "setup: installing nats-server with sudo apt-get" >&2
+    (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server) >&2 || exit 1
+  else
+    echo "setup: nats-server is not installed and cannot be installed from here." >&2
+    echo "  Debian/Ubuntu: sudo apt-get install nats-server" >&2
+    echo "  macOS:         brew install nats-server" >&2
+    echo "  or set NATS_SERVER_BIN to the binary's path" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,51 @@
+/**
+ * The one module that knows the NATS transport. A JSR user on Deno may map
+ * `@nats-io/transport-node` to `@nats-io/transport-deno` in their import map.
+ *
+ * @module
+ */
+import { connect as transportConnect } from "@nats-io/transport-node";
+import type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
+
+/**
+ * Where to connect: server URL(s), nats.js connection options, or an open
+ * `NatsConnection` (which is then used as is and never closed by walnats).
+ */
+export type ServerOrConnection = string | readonly string[] | ConnectionOptions | NatsConnection;
+
+/** A connection and whether walnats opened it (and so must close it). */
+export interface OwnedConnection {
+  readonly nc: NatsConnection;
+  readonly owned: boolean;
+}
+
+/** Tell an open connection from connection options. */
+export function isNatsConnection(value: unknown): value is NatsConnection {
+  return typeof value === "object" && value !== null &&
+    typeof (value as NatsConnection).publish === "function" &&
+    typeof (value as NatsConnection).closed === "function";
+}
+
+/**
+ * Open a connection with the node transport.
+ *
+ * @param servers URL(s) or options; nats.js defaults to 127.0.0.1:4222
+ */
+export function connect(
+  servers?: string | readonly string[] | ConnectionOptions,
+): Promise<NatsConnection> {
+  if (servers === undefined) return transportConnect();
+  if (typeof servers === "string") return transportConnect({ servers });
+  if (isStringArray(servers)) return transportConnect({ servers: [...servers] });
+  return transportConnect(servers);
+}
+
+/** Use a given connection (not owned) or open one (owned). */
+export async function useConnection(server?: ServerOrConnection): Promise<OwnedConnection> {
+  if (isNatsConnection(server)) return { nc: server, owned: false };
+  return { nc: await connect(server), owned: true };
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value);
+}

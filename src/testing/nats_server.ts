@@ -1,0 +1,427 @@
+/**
+ * A real `nats-server` process for tests: free loopback port, temporary store,
+ * stop / kill / restart / pause, and cleanup even when the test process dies.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import process from "node:process";
+
+/** Options of {@linkcode startNatsServer}. */
+export interface NatsServerOptions {
+  /**
+   * Path of the `nats-server` binary.
+   * @default the `NATS_SERVER_BIN` environment variable, then `PATH`, then `/usr/sbin/nats-server`
+   */
+  binary?: string;
+  /** Enable JetStream. @default true */
+  jetstream?: boolean;
+  /** Extra lines appended to the generated server configuration file. @default "" */
+  config?: string;
+  /** How long to wait for the server to accept connections, in milliseconds. @default 15000 */
+  timeout?: number;
+}
+
+/** A running `nats-server` started by {@linkcode startNatsServer}. */
+export interface NatsServer extends AsyncDisposable {
+  /** Client URL, e.g. `nats://127.0.0.1:4222`. */
+  readonly url: string;
+  /** Client port on 127.0.0.1. It stays the same across restarts. */
+  readonly port: number;
+  /** Process id of the running server, or `undefined` while it is stopped. */
+  readonly pid: number | undefined;
+  /** Directory with the configuration file and the JetStream store. */
+  readonly dir: string;
+  /** Stop the server gracefully (SIGTERM), then SIGKILL if it does not exit in 5 s. */
+  stop(): Promise<void>;
+  /** Kill the server at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Stop the server if it runs, then start it again on the same port with the same store. */
+  restart(): Promise<void>;
+  /** Freeze the server (SIGSTOP): it keeps its sockets open but answers nothing. */
+  pause(): void;
+  /** Resume a frozen server (SIGCONT). */
+  resume(): void;
+}
+
+/** A routed group of servers started by {@linkcode startNatsCluster}. */
+export interface NatsCluster extends AsyncDisposable {
+  /** The servers, in start order. */
+  readonly servers: readonly NatsServer[];
+  /** The client URLs of all servers. */
+  readonly urls: readonly string[];
+  /** Stop every server of the cluster. */
+  stop(): Promise<void>;
+}
+
+/** The `nats-server` binary could not be found. */
+export class NatsServerNotFoundError extends Error {
+  /**
+   * Create the error.
+   * @param searched the places that were looked at
+   */
+  constructor(searched: string[]) {
+    super(
+      `Cannot find the nats-server binary (looked at: ${searched.join(", ")}). ` +
+        "Install it (Debian/Ubuntu: `apt-get install nats-server`, macOS: `brew install nats-server`) " +
+        "or set NATS_SERVER_BIN to its path",
+    );
+    this.name = "NatsServerNotFoundError";
+  }
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of live) send(child, "SIGKILL");
+  });
+}
+
+/**
+ * Signal by pid: Deno's `ChildProcess.kill()` ignores every signal after the first
+ * (it treats the child as killed), which would make SIGSTOP/SIGCONT/SIGTERM sequences fail.
+ */
+function send(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Find the nats-server binary: option, NATS_SERVER_BIN, PATH, then /usr/sbin. */
+export function findNatsServer(binary?: string): string {
+  const candidates: string[] = [];
+  if (binary) candidates.push(binary);
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv) candidates.push(fromEnv);
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir) candidates.push(join(dir, "nats-server"));
+  }
+  candidates.push("/usr/sbin/nats-server", "/usr/local/sbin/nats-server");
+  return firstExecutable(candidates);
+}
+
+/** The first of `candidates` that is an executable file. @throws {NatsServerNotFoundError} */
+export function firstExecutable(candidates: string[]): string {
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new NatsServerNotFoundError(candidates);
+}
+
+/** Reserve a free TCP port on 127.0.0.1 (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface ServerPlan {
+  binary: string;
+  name: string;
+  port: number;
+  dir: string;
+  jetstream: boolean;
+  cluster?: { name: string; port: number; routes: number[] };
+  config: string;
+  timeout: number;
+}
+
+function configText(plan: ServerPlan): string {
+  const lines = [
+    `server_name: "${plan.name}"`,
+    `listen: "127.0.0.1:${plan.port}"`,
+  ];
+  if (plan.jetstream) {
+    lines.push(`jetstream { store_dir: "${join(plan.dir, "store")}" }`);
+  }
+  if (plan.cluster) {
+    const routes = plan.cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+    lines.push(
+      `cluster { name: "${plan.cluster.name}", listen: "127.0.0.1:${plan.cluster.port}", ` +
+        `routes: [${routes}] }`,
+    );
+  }
+  lines.push(plan.config);
+  return lines.join("\n") + "\n";
+}
+
+class NatsServerImpl implements NatsServer {
+  readonly #plan: ServerPlan;
+  readonly #configFile: string;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #running = false;
+  #log: string[] = [];
+
+  constructor(plan: ServerPlan) {
+    this.#plan = plan;
+    this.#configFile = join(plan.dir, "server.conf");
+    writeFileSync(this.#configFile, configText(plan));
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.#plan.port}`;
+  }
+
+  get port(): number {
+    return this.#plan.port;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get dir(): string {
+    return this.#plan.dir;
+  }
+
+  async start(): Promise<void> {
+    installExitHook();
+    this.#log = [];
+    const child = spawn(this.#plan.binary, ["-c", this.#configFile], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.#child = child;
+    this.#running = true;
+    live.add(child);
+    watchdog(child.pid);
+    let exitCode: number | null | undefined;
+    this.#exited = new Promise((resolve) => {
+      const gone = (code: number | null) => {
+        exitCode = code;
+        this.#running = false;
+        live.delete(child);
+        resolve();
+      };
+      child.once("exit", gone);
+      child.once("error", () => gone(-1));
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      this.#log.push(chunk);
+      if (this.#log.length > 200) this.#log.shift();
+    });
+    const deadline = Date.now() + this.#plan.timeout;
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) break;
+      if (this.#log.join("").includes("Server is ready") && await canConnect(this.#plan.port)) {
+        return;
+      }
+      await sleep(20);
+    }
+    const why = exitCode !== undefined ? `exited with code ${exitCode}` : "did not become ready";
+    await this.kill();
+    throw new Error(
+      `nats-server on port ${this.#plan.port} ${why} within ${this.#plan.timeout} ms:\n` +
+        this.#log.join("").slice(-2000),
+    );
+  }
+
+  async #signal(signal: NodeJS.Signals, grace: number): Promise<void> {
+    // Our own flag: Deno's child_process sets signalCode on kill(), before the exit.
+    const child = this.#child;
+    if (!child || !this.#running) {
+      this.#child = undefined;
+      return;
+    }
+    send(child, signal);
+    const exited = await Promise.race([
+      this.#exited.then(() => true),
+      sleep(grace).then(() => false),
+    ]);
+    if (!exited) {
+      send(child, "SIGKILL");
+      await this.#exited;
+    }
+    this.#child = undefined;
+  }
+
+  stop(): Promise<void> {
+    if (this.#running && this.#child) send(this.#child, "SIGCONT");
+    return this.#signal("SIGTERM", 5000);
+  }
+
+  kill(): Promise<void> {
+    return this.#signal("SIGKILL", 5000);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  pause(): void {
+    if (this.#running && this.#child) send(this.#child, "SIGSTOP");
+  }
+
+  resume(): void {
+    if (this.#running && this.#child) send(this.#child, "SIGCONT");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    rmSync(this.#plan.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Kill the server if this process dies without running its exit hooks
+ * (SIGKILL of a test runner): a detached shell polls both pids once a second.
+ */
+function watchdog(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; ` +
+    `do sleep 1; done; kill -9 ${pid} 2>/dev/null`;
+  try {
+    const dog = spawn("sh", ["-c", script], { stdio: "ignore", detached: true });
+    dog.unref();
+  } catch {
+    // no shell: the exit hook still covers normal exits
+  }
+}
+
+/**
+ * Start a real `nats-server` with JetStream on a free 127.0.0.1 port and a temporary
+ * store, and wait until it accepts connections.
+ *
+ * @example Start a server for a test
+ * ```ts ignore
+ * import { startNatsServer } from "@walnats/walnats/testing";
+ *
+ * await using server = await startNatsServer();
+ * console.log(server.url); // nats://127.0.0.1:<port>
+ * ```
+ *
+ * @param options binary, JetStream, extra configuration, start timeout
+ * @returns the running server; dispose it (or call `stop()`) when done
+ * @throws {NatsServerNotFoundError} when no `nats-server` binary is found
+ */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  const binary = findNatsServer(options.binary);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "walnats-nats-"));
+  const server = new NatsServerImpl({
+    binary,
+    name: `walnats-${port}`,
+    port,
+    dir,
+    jetstream: options.jetstream ?? true,
+    config: options.config ?? "",
+    timeout: options.timeout ?? 15000,
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return server;
+}
+
+/**
+ * Start `size` routed servers with clustered JetStream on free loopback ports.
+ * Resolves once every server accepts connections; JetStream elects its meta leader
+ * shortly after, so retry the first JetStream call (or use a stream with a timeout).
+ *
+ * @example A three-node cluster
+ * ```ts ignore
+ * import { startNatsCluster } from "@walnats/walnats/testing";
+ *
+ * await using cluster = await startNatsCluster(3);
+ * console.log(cluster.urls);
+ * ```
+ *
+ * @param size how many servers, at least 1
+ * @param options as for {@linkcode startNatsServer}
+ * @returns the cluster; dispose it (or call `stop()`) when done
+ */
+export async function startNatsCluster(
+  size: number,
+  options: NatsServerOptions = {},
+): Promise<NatsCluster> {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`Cannot start a cluster of ${size} servers: size must be an integer >= 1`);
+  }
+  const binary = findNatsServer(options.binary);
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const clusterName = `walnats-${clientPorts[0]}`;
+  const servers = clientPorts.map((port, i) =>
+    new NatsServerImpl({
+      binary,
+      name: `${clusterName}-n${i + 1}`,
+      port,
+      dir: mkdtempSync(join(tmpdir(), "walnats-nats-")),
+      jetstream: options.jetstream ?? true,
+      cluster: {
+        name: clusterName,
+        port: routePorts[i],
+        routes: routePorts.filter((_, j) => j !== i),
+      },
+      config: options.config ?? "",
+      timeout: options.timeout ?? 15000,
+    })
+  );
+  const disposeAll = async () => {
+    await Promise.all(servers.map((server) => server[Symbol.asyncDispose]()));
+  };
+  try {
+    await Promise.all(servers.map((server) => server.start()));
+  } catch (error) {
+    await disposeAll();
+    throw error;
+  }
+  return {
+    servers,
+    urls: servers.map((server) => server.url),
+    stop: async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+    [Symbol.asyncDispose]: disposeAll,
+  };
+}
