@@ -4,5 +4,4 @@
  *
  * @module
  */
-export type { ServerOrConnection } from "./src/connection.ts";
-export type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
+export type { ConnectionOptions, NatsConnection, ServerOrConnection } from "./src/connection.ts";

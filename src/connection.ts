@@ -5,7 +5,16 @@
  * @module
  */
 import { connect as transportConnect } from "@nats-io/transport-node";
-import type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
+import type {
+  ConnectionOptions as NatsConnectionOptions,
+  NatsConnection as NatsClientConnection,
+} from "@nats-io/nats-core";
+
+/** A nats.js connection (`NatsConnection` of `@nats-io/nats-core`). */
+export type NatsConnection = NatsClientConnection;
+
+/** nats.js connection options (`ConnectionOptions` of `@nats-io/nats-core`). */
+export type ConnectionOptions = NatsConnectionOptions;
 
 /**
  * Where to connect: server URL(s), nats.js connection options, or an open
