@@ -1,0 +1,21 @@
+/**
+ * The serializer interface: how a message becomes bytes on the wire and back.
+ *
+ * @module
+ */
+
+/**
+ * Turns messages into payload bytes and back. Either side may be async
+ * (WebCrypto, CompressionStream). `decode` throws {@linkcode SerializerError}
+ * (naming the serializer and the reason) for payloads it cannot read.
+ *
+ * @typeParam T the message type
+ */
+export interface Serializer<T> {
+  /** A short name used in error messages and docs, e.g. `"json"` or `"gzip(json)"`. */
+  readonly name: string;
+  /** Encode a message into payload bytes. */
+  encode(message: T): Uint8Array | Promise<Uint8Array>;
+  /** Decode payload bytes into a message (not yet validated against the schema). */
+  decode(data: Uint8Array): T | Promise<T>;
+}
