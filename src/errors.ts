@@ -50,3 +50,76 @@ export class SerializerError extends Error {
     this.serializer = serializer;
   }
 }
+
+/** A stream with the event's name exists and differs, and `update` was off. */
+export class StreamExistsError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param message what differs
+   * @param options the server's error as cause
+   */
+  constructor(event: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StreamExistsError";
+    this.event = event;
+  }
+}
+
+/** The server rejected an event's stream configuration (invalid, or immutable and changed). */
+export class StreamConfigError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /** The settings that the server rejected or that differ from the existing stream. */
+  readonly fields: readonly string[];
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param fields the offending settings
+   * @param message the full message
+   * @param options the server's error as cause
+   */
+  constructor(event: string, fields: readonly string[], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StreamConfigError";
+    this.event = event;
+    this.fields = fields;
+  }
+}
+
+/** No response arrived in time for `request()`. */
+export class RequestTimeoutError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /** The timeout, in milliseconds. */
+  readonly timeout: number;
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param timeout the timeout in milliseconds
+   */
+  constructor(event: string, timeout: number) {
+    super(`No response to event "${event}" within ${timeout} ms`);
+    this.name = "RequestTimeoutError";
+    this.event = event;
+    this.timeout = timeout;
+  }
+}
+
+/** The actor could not produce a valid response (it reported the reason instead). */
+export class ResponseError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param reason what the actor reported
+   */
+  constructor(event: string, reason: string) {
+    super(`The actor of event "${event}" could not respond: ${reason}`);
+    this.name = "ResponseError";
+    this.event = event;
+  }
+}

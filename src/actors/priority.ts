@@ -1,0 +1,436 @@
+/**
+ * Actor priorities and {@linkcode PrioritySemaphore}, which grants the global job
+ * slots of a listener to waiting jobs by the priority of their actor.
+ *
+ * @module
+ */
+
+/**
+ * How soon an actor's job gets a slot when the listener already runs as many jobs
+ * as it may. A lower number is a higher priority, as in Python walnats. A job that
+ * waits long enough rises one level per
+ * {@linkcode PrioritySemaphoreOptions.aging | aging} period, so even `LOW` jobs
+ * start under a constant stream of `HIGH` ones.
+ *
+ * @example Give an actor a high priority
+ * ```ts
+ * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+ *
+ * const slots = new PrioritySemaphore(16);
+ * const permit = await slots.acquire(Priority.HIGH);
+ * permit.release();
+ * ```
+ */
+export const Priority = {
+  /** Start as soon as possible. */
+  HIGH: 0,
+  /** Start if no `HIGH` priority job waits. The default of an actor. */
+  NORMAL: 1,
+  /** Start if no `HIGH` or `NORMAL` priority job waits. */
+  LOW: 2,
+} as const;
+
+/** One of the {@linkcode Priority} levels: `0` (`HIGH`), `1` (`NORMAL`) or `2` (`LOW`). */
+export type Priority = typeof Priority[keyof typeof Priority];
+
+/** Options of {@linkcode PrioritySemaphore}. */
+export interface PrioritySemaphoreOptions {
+  /**
+   * Milliseconds after which a waiting job's effective priority rises by one
+   * level: a `LOW` job that has waited `2 * aging` competes as `HIGH`.
+   *
+   * @default {1000}
+   */
+  aging?: number;
+  /**
+   * The clock, in milliseconds. It must never go backwards. Tests inject a fake one.
+   *
+   * @default {() => performance.now()}
+   */
+  now?: () => number;
+}
+
+/** Options of {@linkcode PrioritySemaphore.prototype.acquire}. */
+export interface AcquireOptions {
+  /**
+   * Stop waiting: the waiter leaves the queue and the promise rejects with
+   * `signal.reason`. A permit already granted is not affected.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * One slot of a {@linkcode PrioritySemaphore}, held until released. Release it
+ * exactly once, or let `using` dispose of it.
+ *
+ * @example Release a permit when the scope ends
+ * ```ts
+ * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+ *
+ * const slots = new PrioritySemaphore(1);
+ * {
+ *   using permit = await slots.acquire(Priority.NORMAL);
+ *   // run the job
+ * }
+ * console.assert(slots.available === 1);
+ * ```
+ */
+export interface Permit extends Disposable {
+  /**
+   * Give the slot back: to the waiter that is next by priority, or to the pool.
+   *
+   * @throws {Error} if the permit was already released
+   */
+  release(): void;
+  /** Release the permit unless it was already released; safe to call again. */
+  [Symbol.dispose](): void;
+}
+
+const LEVELS = 3;
+
+const WAITING = 0;
+const HELD = 1;
+const RELEASED = 2;
+const ABORTED = 3;
+type TicketState = typeof WAITING | typeof HELD | typeof RELEASED | typeof ABORTED;
+
+/**
+ * A call to `acquire` or `tryAcquire`. While waiting it is a node of its level's
+ * queue; once granted it is handed to the caller as the {@linkcode Permit}, so a
+ * grant allocates nothing more, and its state makes a second release fail even
+ * when the slot it held has since gone to someone else.
+ */
+class Ticket implements Permit {
+  state: TicketState;
+  readonly level: Priority;
+  /** Enqueue order, the tie-breaker between levels. */
+  readonly seq: number;
+  /** The clock when it was enqueued. */
+  readonly since: number;
+  resolve: ((permit: Permit) => void) | undefined = undefined;
+  reject: ((reason: unknown) => void) | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  prev: Ticket | undefined = undefined;
+  next: Ticket | undefined = undefined;
+  readonly #slots: Slots;
+
+  constructor(slots: Slots, state: TicketState, level: Priority, seq: number, since: number) {
+    this.#slots = slots;
+    this.state = state;
+    this.level = level;
+    this.seq = seq;
+    this.since = since;
+  }
+
+  release(): void {
+    if (this.state !== HELD) throw new Error("Cannot release a permit that was already released");
+    this.state = RELEASED;
+    this.#slots.release();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.state === HELD) this.release();
+  }
+
+  /** The abort listener: being the listener object itself spares a closure per waiter. */
+  handleEvent(): void {
+    if (this.state === WAITING) this.#slots.abort(this);
+  }
+}
+
+/**
+ * Executor of the waiters' promises. `new Promise` runs it synchronously, so the
+ * ticket to fill is passed through a module variable instead of a closure per call.
+ */
+let filling: Ticket | undefined;
+function fill(resolve: (permit: Permit) => void, reject: (reason: unknown) => void): void {
+  filling!.resolve = resolve;
+  filling!.reject = reject;
+}
+
+/**
+ * The state behind a {@linkcode PrioritySemaphore}, shared with its tickets. The
+ * queues are intrusive doubly linked lists of tickets, one per level, so enqueue,
+ * grant and abort (which removes from the middle) are all O(1) without tombstones.
+ */
+class Slots {
+  readonly permits: number;
+  available: number;
+  waiting = 0;
+  readonly counts: number[] = [0, 0, 0];
+  readonly #heads: (Ticket | undefined)[] = [undefined, undefined, undefined];
+  readonly #tails: (Ticket | undefined)[] = [undefined, undefined, undefined];
+  readonly #aging: number;
+  readonly #now: () => number;
+  #seq = 0;
+
+  constructor(permits: number, aging: number, now: () => number) {
+    this.permits = permits;
+    this.available = permits;
+    this.#aging = aging;
+    this.#now = now;
+  }
+
+  enqueue(level: Priority, signal: AbortSignal | undefined): Promise<Permit> {
+    const ticket = new Ticket(this, WAITING, level, this.#seq++, this.#now());
+    filling = ticket;
+    const promise = new Promise<Permit>(fill);
+    filling = undefined;
+    const tail = this.#tails[level];
+    if (tail === undefined) this.#heads[level] = ticket;
+    else {
+      tail.next = ticket;
+      ticket.prev = tail;
+    }
+    this.#tails[level] = ticket;
+    this.counts[level]++;
+    this.waiting++;
+    if (signal !== undefined) {
+      ticket.signal = signal;
+      signal.addEventListener("abort", ticket, { once: true });
+    }
+    return promise;
+  }
+
+  /** A permit came back: hand it straight to the next waiter, or keep it. */
+  release(): void {
+    while (this.waiting > 0) {
+      const ticket = this.#pick();
+      this.#unlink(ticket);
+      const signal = ticket.signal;
+      if (signal !== undefined) {
+        ticket.signal = undefined;
+        signal.removeEventListener("abort", ticket);
+        // A signal aborted without its listener having run yet: that waiter is gone.
+        if (signal.aborted) {
+          this.#settleAborted(ticket, signal.reason);
+          continue;
+        }
+      }
+      const resolve = ticket.resolve!;
+      ticket.resolve = ticket.reject = undefined;
+      ticket.state = HELD;
+      resolve(ticket);
+      return;
+    }
+    this.available++;
+  }
+
+  abort(ticket: Ticket): void {
+    const signal = ticket.signal!;
+    ticket.signal = undefined;
+    this.#unlink(ticket);
+    this.#settleAborted(ticket, signal.reason);
+  }
+
+  #settleAborted(ticket: Ticket, reason: unknown): void {
+    const reject = ticket.reject!;
+    ticket.resolve = ticket.reject = undefined;
+    ticket.state = ABORTED;
+    reject(reason);
+  }
+
+  /**
+   * The waiter to grant next: of the queue heads (each the oldest, and so the most
+   * aged, of its level) the one with the lowest effective level, the older on a tie.
+   */
+  #pick(): Ticket {
+    const heads = this.#heads;
+    let best: Ticket | undefined;
+    let now = Number.NaN;
+    for (let level = 0; level < LEVELS; level++) {
+      const head = heads[level];
+      if (head === undefined) continue;
+      if (best === undefined) {
+        best = head;
+        continue;
+      }
+      // A head of a higher level that is also younger can only lose, so the clock
+      // is read only when an older waiter of a lower priority might have aged past.
+      if (head.seq > best.seq) continue;
+      if (Number.isNaN(now)) now = this.#now();
+      if (this.#effective(head, now) <= this.#effective(best, now)) best = head;
+    }
+    return best!;
+  }
+
+  #effective(ticket: Ticket, now: number): number {
+    return Math.max(0, ticket.level - Math.floor((now - ticket.since) / this.#aging));
+  }
+
+  #unlink(ticket: Ticket): void {
+    const level = ticket.level;
+    const { prev, next } = ticket;
+    if (prev === undefined) this.#heads[level] = next;
+    else prev.next = next;
+    if (next === undefined) this.#tails[level] = prev;
+    else next.prev = prev;
+    ticket.prev = ticket.next = undefined;
+    this.counts[level]--;
+    this.waiting--;
+  }
+}
+
+function checkPriority(priority: Priority): void {
+  if (priority !== 0 && priority !== 1 && priority !== 2) {
+    throw new RangeError(
+      `Cannot use priority "${String(priority)}": expected Priority.HIGH, NORMAL or LOW`,
+    );
+  }
+}
+
+/**
+ * A counting semaphore whose free permits go to waiters by {@linkcode Priority}:
+ * the waiter with the highest effective priority first, first come first served
+ * within a level. A waiter's effective priority rises one level per
+ * {@linkcode PrioritySemaphoreOptions.aging | aging} milliseconds of waiting, so
+ * lower priorities are never starved. Granting is O(1): only the oldest waiter of
+ * each of the three levels is compared. A released permit goes straight to the next
+ * waiter, so nobody can take it in between and no waiter is ever skipped.
+ *
+ * @example Limit jobs to 16 at a time, high priority first
+ * ```ts
+ * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+ *
+ * const slots = new PrioritySemaphore(16, { aging: 500 });
+ *
+ * async function runJob(priority: Priority, job: () => Promise<void>): Promise<void> {
+ *   using _permit = await slots.acquire(priority, { signal: AbortSignal.timeout(5_000) });
+ *   await job();
+ * }
+ *
+ * await runJob(Priority.LOW, async () => {});
+ * ```
+ */
+export class PrioritySemaphore {
+  readonly #slots: Slots;
+
+  /**
+   * Create a semaphore with all permits free.
+   *
+   * @param permits how many permits there are, a positive integer
+   * @param options aging period and clock
+   * @throws {RangeError} if `permits` is not a positive integer or `aging` is not a
+   * positive finite number
+   * @throws {TypeError} if `now` is not a function
+   */
+  constructor(permits: number, options?: PrioritySemaphoreOptions) {
+    if (!Number.isSafeInteger(permits) || permits <= 0) {
+      throw new RangeError(`Cannot use "${String(permits)}" permits: expected a positive integer`);
+    }
+    const aging = options?.aging ?? 1000;
+    if (typeof aging !== "number" || !Number.isFinite(aging) || aging <= 0) {
+      throw new RangeError(
+        `Cannot use aging "${String(aging)}": expected a positive finite number of milliseconds`,
+      );
+    }
+    const now = options?.now ?? (() => performance.now());
+    if (typeof now !== "function") {
+      throw new TypeError(`Cannot use now "${String(now)}": expected a function`);
+    }
+    this.#slots = new Slots(permits, aging, now);
+  }
+
+  /** How many permits there are in total. */
+  get permits(): number {
+    return this.#slots.permits;
+  }
+
+  /** How many permits are free now. Never above zero while anyone waits. */
+  get available(): number {
+    return this.#slots.available;
+  }
+
+  /** How many `acquire` calls wait for a permit, at all priorities. */
+  get waiting(): number {
+    return this.#slots.waiting;
+  }
+
+  /**
+   * How many `acquire` calls wait for a permit at one priority (the priority they
+   * asked for, not the effective one).
+   *
+   * @param priority the level to count
+   * @returns the number of waiters at that level
+   * @throws {RangeError} if `priority` is not a {@linkcode Priority}
+   *
+   * @example Count waiters per level
+   * ```ts
+   * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+   *
+   * const slots = new PrioritySemaphore(1);
+   * const first = slots.tryAcquire(Priority.HIGH);
+   * const waiter = slots.acquire(Priority.LOW);
+   * console.assert(slots.waitingAt(Priority.LOW) === 1);
+   * first?.release();
+   * (await waiter).release();
+   * ```
+   */
+  waitingAt(priority: Priority): number {
+    checkPriority(priority);
+    return this.#slots.counts[priority];
+  }
+
+  /**
+   * Wait for a permit. Resolves at once if one is free (nobody waits then);
+   * otherwise the caller queues at `priority` until a permit is handed to it.
+   *
+   * @param priority the caller's priority
+   * @param options a signal to stop waiting
+   * @returns the permit, to be released once
+   * @throws {RangeError} if `priority` is not a {@linkcode Priority}
+   * @throws the reason of `signal` (the promise rejects) if it aborts before a
+   * permit is granted, including when it was aborted already
+   *
+   * @example Wait at most one second for a slot
+   * ```ts
+   * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+   *
+   * const slots = new PrioritySemaphore(4);
+   * const permit = await slots.acquire(Priority.NORMAL, { signal: AbortSignal.timeout(1_000) });
+   * try {
+   *   // run the job
+   * } finally {
+   *   permit.release();
+   * }
+   * ```
+   */
+  acquire(priority: Priority, options?: AcquireOptions): Promise<Permit> {
+    checkPriority(priority);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const slots = this.#slots;
+    if (slots.available > 0) {
+      slots.available--;
+      return Promise.resolve(new Ticket(slots, HELD, priority, 0, 0));
+    }
+    return slots.enqueue(priority, signal);
+  }
+
+  /**
+   * Take a permit if one is free, synchronously. It never queues, so it cannot
+   * overtake a waiter: permits are only free when nobody waits.
+   *
+   * @param priority the caller's priority
+   * @returns the permit, to be released once, or `undefined` if none is free
+   * @throws {RangeError} if `priority` is not a {@linkcode Priority}
+   *
+   * @example Run a job now or not at all
+   * ```ts
+   * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+   *
+   * const slots = new PrioritySemaphore(2);
+   * using permit = slots.tryAcquire(Priority.HIGH);
+   * if (permit === undefined) console.log("busy, try later");
+   * ```
+   */
+  tryAcquire(priority: Priority): Permit | undefined {
+    checkPriority(priority);
+    const slots = this.#slots;
+    if (slots.available === 0) return undefined;
+    slots.available--;
+    return new Ticket(slots, HELD, priority, 0, 0);
+  }
+}

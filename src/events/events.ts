@@ -1,0 +1,203 @@
+/**
+ * The `Events` registry and its connected form (the publisher side).
+ *
+ * @module
+ */
+import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
+import { type EmitOptions, type EmitResult, encodeOutgoing, publish } from "./emit.ts";
+import type { Event } from "./event.ts";
+import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
+import { type RequestOptions, ResponseMux } from "./request.ts";
+import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
+
+/** An `Events` registry bound to a connection. Dispose it (`await using`) to close. */
+export interface ConnectedEvents extends AsyncDisposable {
+  /** The underlying nats.js connection. */
+  readonly connection: NatsConnection;
+  /**
+   * Create (and update) the streams of all registered events.
+   * @throws {StreamExistsError} a stream differs and `update` is off
+   * @throws {StreamConfigError} the server rejected a stream config
+   */
+  register(options?: RegisterStreamsOptions): Promise<void>;
+  /**
+   * Emit an event. The message is validated first: when invalid nothing is sent.
+   * With `sync: true` waits for the stream and resolves with `{ seq, duplicate }`.
+   * @throws {ValidationError} the message does not match the event's schema
+   * @throws {TypeError} the event is not in the registry, or the connection is closed
+   */
+  emit<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options: EmitOptions & { sync: true },
+  ): Promise<EmitResult>;
+  /** Emit an event without waiting for the stream (core NATS publish). */
+  emit<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options?: EmitOptions,
+  ): Promise<EmitResult | undefined>;
+  /**
+   * Emit an event and wait for the actor's response.
+   * @throws {RequestTimeoutError} no response within `timeout`
+   * @throws {ResponseError} the actor reported that it could not respond
+   * @throws {ValidationError} the message or the response does not match its schema
+   */
+  request<T, R>(event: Event<T, R>, message: T, options?: RequestOptions): Promise<R>;
+  /** A live feed of all registered events, decoded (debugging; nothing is acknowledged). */
+  monitor(options?: MonitorOptions): ReadableStream<MonitoredEvent>;
+  /** Close the connection if `connect()` opened it; otherwise leave it open. */
+  close(): Promise<void>;
+}
+
+/**
+ * A registry of events for publishers: connect it, register the streams, emit.
+ *
+ * @example Emit an event
+ * ```ts ignore
+ * import * as v from "valibot";
+ * import { Event, Events } from "@walnats/walnats";
+ *
+ * const userCreated = new Event("user-created", v.object({ id: v.number() }));
+ * const events = new Events(userCreated);
+ * await using conn = await events.connect("nats://127.0.0.1:4222");
+ * await conn.register();
+ * await conn.emit(userCreated, { id: 42 }, { uid: "user-42" });
+ * ```
+ */
+export class Events {
+  /** The registered events. */
+  readonly events: readonly Event<unknown, unknown>[];
+
+  /**
+   * @param events the events this publisher may emit
+   * @throws {TypeError} on two different events with the same name
+   */
+  constructor(...events: Event<any, any>[]) {
+    const byName = new Map<string, Event<unknown, unknown>>();
+    for (const event of events) {
+      const seen = byName.get(event.name);
+      if (seen && seen !== event && seen.response === undefined && event.response === undefined) {
+        throw new TypeError(
+          `Cannot register event "${event.name}" twice with different declarations`,
+        );
+      }
+      byName.set(event.name, event);
+    }
+    this.events = Object.freeze([...events]);
+  }
+
+  /**
+   * Connect: open a connection to server URL(s) or with options, or use an open
+   * `NatsConnection` (then it is left open on close).
+   *
+   * @param server URL(s), connection options or a connection @default nats://127.0.0.1:4222
+   * @returns the connected registry
+   */
+  async connect(server?: ServerOrConnection): Promise<ConnectedEvents> {
+    const { nc, owned } = await useConnection(server);
+    return new ConnectedEventsImpl(this.events, nc, owned);
+  }
+}
+
+class ConnectedEventsImpl implements ConnectedEvents {
+  readonly connection: NatsConnection;
+  readonly #events: Set<Event<unknown, unknown>>;
+  readonly #names: Set<string>;
+  readonly #owned: boolean;
+  readonly #js: JetStreamClient;
+  readonly #mux: ResponseMux;
+  #closed = false;
+
+  constructor(events: readonly Event<unknown, unknown>[], nc: NatsConnection, owned: boolean) {
+    this.connection = nc;
+    this.#events = new Set(events);
+    this.#names = new Set(events.map((e) => e.name));
+    this.#owned = owned;
+    this.#js = jetstream(nc);
+    this.#mux = new ResponseMux(nc);
+  }
+
+  async register(options?: RegisterStreamsOptions): Promise<void> {
+    this.#checkOpen("register events");
+    const jsm = await jetstreamManager(this.connection);
+    for (const event of this.#events) await registerStream(jsm, event, options);
+  }
+
+  emit<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options: EmitOptions & { sync: true },
+  ): Promise<EmitResult>;
+  emit<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options?: EmitOptions,
+  ): Promise<EmitResult | undefined>;
+  async emit<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options: EmitOptions = {},
+  ): Promise<EmitResult | undefined> {
+    this.#check(event, "emit");
+    const out = await encodeOutgoing(event, message, options);
+    return publish(this.connection, this.#js, event.name, out, options.sync ?? false);
+  }
+
+  async request<T, R>(event: Event<T, R>, message: T, options: RequestOptions = {}): Promise<R> {
+    this.#check(event as Event<unknown, unknown>, "request");
+    if (event.response === undefined) {
+      throw new TypeError(
+        `Cannot request event "${event.name}": it has no response; declare it with .withResponse(schema)`,
+      );
+    }
+    const { timeout = 4000, signal } = options;
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      throw new RangeError(
+        `Cannot request event "${event.name}": timeout must be positive, got ${timeout}`,
+      );
+    }
+    signal?.throwIfAborted();
+    const { inbox, response } = this.#mux.wait(event, { timeout, signal });
+    try {
+      const out = await encodeOutgoing(event, message, options, inbox);
+      this.connection.publish(event.name, out.data, { headers: out.headers });
+    } catch (error) {
+      this.#mux.cancel(inbox, error);
+    }
+    return response;
+  }
+
+  monitor(options?: MonitorOptions): ReadableStream<MonitoredEvent> {
+    this.#checkOpen("monitor events");
+    return monitor(this.connection, [...this.#events], options);
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed || this.connection.isClosed()) {
+      throw new TypeError(`Cannot ${what}: the connection is closed`);
+    }
+  }
+
+  #check(event: Event<unknown, unknown>, what: string): void {
+    if (!this.#events.has(event) && !this.#names.has(event?.name)) {
+      throw new TypeError(
+        `Cannot ${what} event "${event?.name}": it is not in this Events registry ` +
+          `(registered: ${[...this.#names].join(", ") || "none"})`,
+      );
+    }
+    this.#checkOpen(`${what} event "${event.name}"`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#mux.close(new TypeError("The connection was closed before the response arrived"));
+    if (this.#owned) await this.connection.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

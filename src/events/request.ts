@@ -1,0 +1,122 @@
+/**
+ * request: emit with a `Walnats-Reply` inbox header and wait for the first
+ * response. All requests of a connection share one wildcard inbox subscription.
+ *
+ * @module
+ */
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { RequestTimeoutError, ResponseError } from "../errors.ts";
+import { RESPONSE_ERROR } from "../headers.ts";
+import type { EmitOptions } from "./emit.ts";
+import type { Event } from "./event.ts";
+import { validate } from "./schema.ts";
+
+/** Options of `request()`: those of emit (but `sync`), a timeout and a signal. */
+export interface RequestOptions extends Omit<EmitOptions, "sync"> {
+  /** How long to wait for the response, in milliseconds. @default 4000 */
+  readonly timeout?: number;
+  /** Abort the wait; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+interface Pending {
+  event: Event<unknown, unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Routes responses arriving on `<prefix>.<token>` to the request waiting for that token. */
+export class ResponseMux {
+  readonly #nc: NatsConnection;
+  readonly #pending = new Map<string, Pending>();
+  #prefix: string | undefined;
+  #sub: Subscription | undefined;
+  #counter = 0;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+  }
+
+  /** Pending requests (for tests: must return to 0). */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Register a waiter and return its inbox subject plus the promise of the response. */
+  wait<R>(
+    event: Event<unknown, R>,
+    options: { timeout: number; signal?: AbortSignal },
+  ): { inbox: string; response: Promise<R> } {
+    if (!this.#sub) {
+      this.#prefix = createInbox();
+      this.#sub = this.#nc.subscribe(`${this.#prefix}.*`, {
+        callback: (_err, msg) => {
+          void this.#dispatch(msg);
+        },
+      });
+    }
+    const token = (++this.#counter).toString(36);
+    const inbox = `${this.#prefix}.${token}`;
+    const { signal, timeout } = options;
+    const response = new Promise<R>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(token);
+      };
+      const onAbort = () => {
+        done();
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new RequestTimeoutError(event.name, timeout));
+      }, timeout);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(token, {
+        event: event as Event<unknown, unknown>,
+        resolve: (value) => {
+          done();
+          resolve(value as R);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+    });
+    return { inbox, response };
+  }
+
+  /** Forget a waiter whose request could not be sent. */
+  cancel(inbox: string, error: unknown): void {
+    const token = inbox.slice(inbox.lastIndexOf(".") + 1);
+    this.#pending.get(token)?.reject(error);
+  }
+
+  async #dispatch(msg: Msg): Promise<void> {
+    const token = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    const pending = this.#pending.get(token);
+    if (!pending) return; // late or duplicate response: the first one won
+    const { event } = pending;
+    const reason = msg.headers?.get(RESPONSE_ERROR);
+    if (reason) {
+      pending.reject(new ResponseError(event.name, reason));
+      return;
+    }
+    const spec = event.response!;
+    try {
+      const decoded = await spec.serializer.decode(msg.data);
+      pending.resolve(await validate(spec.schema, decoded, `response of event "${event.name}"`));
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  /** Reject every waiter and drop the subscription. */
+  close(error: Error): void {
+    for (const pending of [...this.#pending.values()]) pending.reject(error);
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+  }
+}

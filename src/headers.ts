@@ -1,0 +1,75 @@
+/**
+ * The wire protocol's headers, written by emit/request and read by actors.
+ * Compatible with the Python walnats (DESIGN §2).
+ *
+ * @module
+ */
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import type { CloudEvent } from "./events/cloud_event.ts";
+
+/** Deduplication id (JetStream's own header). */
+export const MSG_ID = "Nats-Msg-Id";
+/** Trace id for distributed tracing. */
+export const TRACE = "Walnats-Trace";
+/** UTC moment (unix seconds, decimal) until which the message is delayed. */
+export const DELAY = "Walnats-Delay";
+/** Inbox subject for request/response (JetStream owns the message's reply subject). */
+export const REPLY = "Walnats-Reply";
+
+/** What emit puts into headers. */
+export interface HeaderFields {
+  uid?: string;
+  traceId?: string;
+  /** Epoch milliseconds until which the message is delayed. */
+  delayUntil?: number;
+  reply?: string;
+  meta?: CloudEvent | Readonly<Record<string, string>>;
+}
+
+/**
+ * Build the headers of a message, or `undefined` when there are none
+ * (so a plain emit sends no header block at all).
+ */
+export function buildHeaders(fields: HeaderFields): MsgHdrs | undefined {
+  const { uid, traceId, delayUntil, reply, meta } = fields;
+  if (
+    uid === undefined && traceId === undefined && delayUntil === undefined &&
+    reply === undefined && meta === undefined
+  ) return undefined;
+  const h = natsHeaders();
+  if (meta !== undefined) {
+    const pairs = "headers" in meta && typeof meta.headers === "function"
+      ? (meta as CloudEvent).headers()
+      : Object.entries(meta as Record<string, string>);
+    for (const [name, value] of pairs) h.set(name, value);
+  }
+  if (uid !== undefined) h.set(MSG_ID, uid);
+  if (traceId !== undefined) h.set(TRACE, traceId);
+  if (delayUntil !== undefined) h.set(DELAY, formatDelay(delayUntil));
+  if (reply !== undefined) h.set(REPLY, reply);
+  return h;
+}
+
+/** Epoch milliseconds → unix seconds in decimal, e.g. `1732300000.25`. */
+export function formatDelay(epochMs: number): string {
+  return String(Math.round(epochMs) / 1000);
+}
+
+/**
+ * Read `Walnats-Delay`: epoch milliseconds, `undefined` when absent.
+ * @throws {TypeError} when present but not a finite non-negative number
+ */
+export function parseDelay(headers: MsgHdrs | undefined): number | undefined {
+  const raw = headers?.get(DELAY);
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || raw.trim() !== raw) {
+    throw new TypeError(
+      `Invalid ${DELAY} header ${JSON.stringify(raw.slice(0, 64))}: expected unix seconds`,
+    );
+  }
+  return seconds * 1000;
+}
+
+/** Set on a response that carries an error message instead of a value (walnats for Deno and Bun). */
+export const RESPONSE_ERROR = "Walnats-Error";

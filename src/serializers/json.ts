@@ -1,0 +1,40 @@
+/**
+ * The JSON serializer, the default.
+ *
+ * @module
+ */
+import { SerializerError } from "../errors.ts";
+import type { Serializer } from "./serializer.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Compact JSON as UTF-8 (no spaces, like Python's `json.dumps(separators=(",", ":"))`).
+ * The default serializer of events whose schema does not name another.
+ *
+ * @example Use JSON explicitly
+ * ```ts
+ * import { Event, jsonSerializer, typed } from "@walnats/walnats";
+ *
+ * const e = new Event("order-placed", typed<{ id: string }>(), { serializer: jsonSerializer });
+ * ```
+ */
+export const jsonSerializer: Serializer<unknown> = {
+  name: "json",
+  encode(message: unknown): Uint8Array {
+    const text = JSON.stringify(message);
+    if (text === undefined) {
+      throw new SerializerError("json", `cannot encode ${typeof message} as JSON`);
+    }
+    return encoder.encode(text);
+  },
+  decode(data: Uint8Array): unknown {
+    try {
+      return JSON.parse(decoder.decode(data));
+    } catch (cause) {
+      const reason = cause instanceof SyntaxError ? cause.message : "payload is not valid UTF-8";
+      throw new SerializerError("json", `payload is not valid JSON: ${reason}`, { cause });
+    }
+  },
+};

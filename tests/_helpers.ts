@@ -1,0 +1,36 @@
+// Shared test helpers: unique names, a durable consumer so interest streams keep messages.
+import { AckPolicy, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+
+let counter = 0;
+
+/** A unique kebab-case name per call. */
+export function uniqueName(prefix = "test"): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** Add a durable consumer so an interest-retention stream keeps what is emitted. */
+export async function addInterest(nc: NatsConnection, stream: string): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(stream, { durable_name: "interest", ack_policy: AckPolicy.Explicit });
+  return jsm;
+}
+
+/** Wait until `predicate` holds, polling; throws after `timeout` ms. */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeout = 10_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
