@@ -247,10 +247,11 @@ class Slots {
         best = head;
         continue;
       }
-      // A head of a higher level that is also younger can only lose, so the clock
-      // is read only when an older waiter of a lower priority might have aged past.
+      // A younger head of a lower priority can only lose, so the clock is read only
+      // when an older waiter of a lower priority may have aged past `best`.
       if (head.seq > best.seq) continue;
       if (Number.isNaN(now)) now = this.#now();
+      // `head` is the older of the two, so it wins a tie.
       if (this.#effective(head, now) <= this.#effective(best, now)) best = head;
     }
     return best!;

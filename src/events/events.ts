@@ -74,7 +74,7 @@ export class Events {
    * @param events the events this publisher may emit
    * @throws {TypeError} on two different events with the same name
    */
-  constructor(...events: Event<any, any>[]) {
+  constructor(...events: Event<unknown, unknown>[]) {
     const byName = new Map<string, Event<unknown, unknown>>();
     for (const event of events) {
       const seen = byName.get(event.name);

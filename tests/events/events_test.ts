@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { z } from "zod";
 import { type } from "arktype";
 import { RetentionPolicy } from "@nats-io/jetstream";
-import { MsgHdrsImpl } from "@nats-io/nats-core";
+import type { MsgHdrsImpl } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
 import {
   CloudEvent,
