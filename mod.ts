@@ -15,16 +15,23 @@
  *
  * @module
  */
+export { Actor, ExecuteIn } from "./src/actors/actor.ts";
+export { Actors } from "./src/actors/actors.ts";
+export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
 export { CloudEvent } from "./src/events/cloud_event.ts";
 export { Event } from "./src/events/event.ts";
 export { Events } from "./src/events/events.ts";
 export { bytes, dateTime, defaultSerializer, text, typed } from "./src/events/schema.ts";
 export {
+  ConsumerConfigError,
+  JobTimeoutError,
   RequestTimeoutError,
   ResponseError,
+  RetryLaterError,
   SerializerError,
   StreamConfigError,
   StreamExistsError,
+  UnrecoverableError,
   ValidationError,
 } from "./src/errors.ts";
 export { bytesSerializer } from "./src/serializers/bytes.ts";
@@ -32,6 +39,20 @@ export { dateTimeSerializer } from "./src/serializers/date_time.ts";
 export { jsonSerializer } from "./src/serializers/json.ts";
 export { textSerializer } from "./src/serializers/text.ts";
 
+export type {
+  ActorOptions,
+  Context,
+  FailureContext,
+  Handler,
+  HandlerResult,
+  Job,
+  JobMetadata,
+  Middleware,
+  SuccessContext,
+} from "./src/actors/actor.ts";
+export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
+export type { Logger } from "./src/_logger.ts";
 export type { CloudEventAttributes } from "./src/events/cloud_event.ts";
 export type { ConnectionOptions, NatsConnection, ServerOrConnection } from "./src/connection.ts";
 export type { EmitOptions, EmitResult } from "./src/events/emit.ts";

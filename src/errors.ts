@@ -123,3 +123,90 @@ export class ResponseError extends Error {
     this.event = event;
   }
 }
+
+/**
+ * Throw from a handler to fail the job for good: the message is terminated
+ * (never retried) and reported, whatever attempts are left.
+ *
+ * @example Give up on a message
+ * ```ts
+ * import { UnrecoverableError } from "@walnats/walnats";
+ *
+ * function handle(order: { total: number }): void {
+ *   if (order.total < 0) throw new UnrecoverableError("negative total");
+ * }
+ * ```
+ */
+export class UnrecoverableError extends Error {
+  /**
+   * Create the error.
+   * @param message why the message cannot be handled
+   * @param options the cause, if any
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnrecoverableError";
+  }
+}
+
+/**
+ * Throw from a handler to retry after a delay of your choosing instead of the
+ * actor's `retryDelay` schedule (the attempt still counts).
+ *
+ * @example Retry when the rate limit resets
+ * ```ts
+ * import { RetryLaterError } from "@walnats/walnats";
+ *
+ * throw new RetryLaterError(30_000, "rate limited by the mail provider");
+ * ```
+ */
+export class RetryLaterError extends Error {
+  /** Milliseconds to wait before the next attempt. */
+  readonly delay: number;
+  /**
+   * Create the error.
+   * @param delay milliseconds to wait before the next attempt
+   * @param message why
+   * @param options the cause, if any
+   */
+  constructor(delay: number, message = `retry in ${delay} ms`, options?: ErrorOptions) {
+    super(message, options);
+    if (!(Number.isFinite(delay) && delay >= 0)) {
+      throw new RangeError(
+        `Invalid RetryLaterError delay: expected milliseconds >= 0, got ${delay}`,
+      );
+    }
+    this.name = "RetryLaterError";
+    this.delay = delay;
+  }
+}
+
+/** The job ran longer than the actor's `jobTimeout`. */
+export class JobTimeoutError extends Error {
+  /**
+   * Create the error.
+   * @param actor the actor's name
+   * @param timeout the timeout in milliseconds
+   */
+  constructor(actor: string, timeout: number) {
+    super(`Job of actor "${actor}" timed out after ${timeout} ms`);
+    this.name = "JobTimeoutError";
+  }
+}
+
+/** An actor's consumer cannot be created or updated as declared. */
+export class ConsumerConfigError extends Error {
+  /** The actor's name. */
+  readonly actor: string;
+  /**
+   * Create the error.
+   * @param actor the actor's name
+   * @param message the full message
+   * @param options the server's error as cause
+   */
+  constructor(actor: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConsumerConfigError";
+    this.actor = actor;
+  }
+}

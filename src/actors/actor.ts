@@ -1,0 +1,271 @@
+/**
+ * The `Actor` declaration: an event, a handler and how to run it.
+ *
+ * @module
+ */
+import { checkDescription, checkName } from "../_names.ts";
+import type { Event } from "../events/event.ts";
+import { Priority } from "./priority.ts";
+
+/** Where the handler runs. */
+export const ExecuteIn = {
+  /** On the event loop of the listener (async or fast sync handlers). */
+  MAIN: "main",
+  /** In a pool of long-lived Web Workers (blocking handlers; cooperative cancel). */
+  THREAD: "thread",
+  /** In isolated Web Workers that are terminated on timeout (CPU-bound handlers). */
+  PROCESS: "process",
+} as const;
+/** Where the handler runs: `"main"`, `"thread"` or `"process"`. */
+export type ExecuteIn = typeof ExecuteIn[keyof typeof ExecuteIn];
+
+/** Delivery facts of the message a job handles. */
+export interface JobMetadata {
+  /** The message's sequence number in the stream. */
+  readonly streamSeq: number;
+  /** The consumer's sequence number of this delivery. */
+  readonly consumerSeq: number;
+  /** When the message was stored, epoch milliseconds. */
+  readonly timestamp: number;
+  /** How many times the server delivered it, early (delayed) deliveries included. */
+  readonly delivered: number;
+  /** Messages left in the stream for this actor. */
+  readonly pending: number;
+}
+
+/** What a handler may use besides the message. */
+export interface Job {
+  /** Aborts on `jobTimeout` and on shutdown (after the grace period). */
+  readonly signal: AbortSignal;
+  /** Which attempt this is, from 1; delayed redeliveries do not count. */
+  readonly attempt: number;
+  /** The `Walnats-Trace` header, if the publisher set one. */
+  readonly traceId: string | undefined;
+  /** Delivery facts. */
+  readonly metadata: JobMetadata;
+}
+
+/** A handler: gets the message (and the job) and returns the response, if the event has one. */
+export type Handler<T, R> = (message: T, job: Job) => HandlerResult<R>;
+/** What a handler returns: the response type for request/response events, anything otherwise. */
+export type HandlerResult<R> = [R] extends [never] ? unknown : R | Promise<R>;
+
+/** Context given to every middleware hook. */
+export interface Context {
+  /** The actor handling the message. */
+  readonly actor: Actor<unknown, unknown>;
+  /** The decoded message; `undefined` when it could not be decoded. */
+  readonly message: unknown;
+  /** Delivery facts. */
+  readonly metadata: JobMetadata;
+  /** The attempt, from 1 (delayed redeliveries not counted). */
+  readonly attempts: number;
+  /** The `Walnats-Trace` header. */
+  readonly traceId: string | undefined;
+}
+
+/** Context of `onFailure`. */
+export interface FailureContext extends Context {
+  /** Why the job failed. */
+  readonly error: unknown;
+}
+
+/** Context of `onSuccess`. */
+export interface SuccessContext extends Context {
+  /** How long the handler ran, in milliseconds. */
+  readonly duration: number;
+}
+
+/**
+ * Hooks around each job, for logs, metrics and alerts (not flow control).
+ * They may be async; they never delay the ack or the next job, and an error
+ * thrown in a hook is logged, not propagated.
+ */
+export interface Middleware {
+  /** Before the handler starts. */
+  onStart?(context: Context): void | Promise<void>;
+  /** After the handler failed (or the message could not be decoded). */
+  onFailure?(context: FailureContext): void | Promise<void>;
+  /** After the handler succeeded and the message was acked. */
+  onSuccess?(context: SuccessContext): void | Promise<void>;
+}
+
+/** Options of {@linkcode Actor}. All durations are milliseconds. */
+export interface ActorOptions {
+  /** Stored with the consumer in the server. */
+  readonly description?: string;
+  /** Redeliver a message when no ack or pulse arrived for this long (server-side). @default 16000 */
+  readonly ackWait?: number;
+  /** Give up (terminate) after this many failed attempts. @default unlimited */
+  readonly maxAttempts?: number;
+  /** Messages in progress at once across all instances (server-side). @default 1000 */
+  readonly maxAckPending?: number;
+  /** Hooks around each job. @default [] */
+  readonly middlewares?: readonly Middleware[];
+  /** Jobs of this actor running at once in this process. @default 16 */
+  readonly maxJobs?: number;
+  /** Abort the job (its `signal`) and fail it after this long. @default 32000 */
+  readonly jobTimeout?: number;
+  /** Where the handler runs. @default "main" */
+  readonly executeIn?: ExecuteIn;
+  /**
+   * Delay before each retry: the first retry waits `retryDelay[0]`, later ones the
+   * next item, then the last one. @default [500, 1000, 2000, 4000]
+   */
+  readonly retryDelay?: readonly number[];
+  /** Send an in-progress ack every `ackWait / 2` while the handler runs. @default true */
+  readonly pulse?: boolean;
+  /** Order in which actors get a global job slot. @default Priority.NORMAL */
+  readonly priority?: Priority;
+}
+
+/**
+ * An actor: a durable JetStream consumer of one event bound to a handler.
+ * Exactly one instance of an actor handles each message, however many run.
+ *
+ * @example Declare an actor
+ * ```ts
+ * import * as v from "valibot";
+ * import { Actor, Event, Priority } from "@walnats/walnats";
+ *
+ * const userCreated = new Event("user-created", v.object({ email: v.string() }));
+ * const sendWelcome = new Actor("send-welcome", userCreated, async (user, job) => {
+ *   await fetch("https://mail.example/send", { method: "POST", body: user.email, signal: job.signal });
+ * }, { maxAttempts: 5, priority: Priority.HIGH });
+ * ```
+ *
+ * @typeParam T the event's message type
+ * @typeParam R the event's response type (`never` for plain events)
+ */
+export class Actor<T, R = never> {
+  /** The actor name, also the durable consumer name. */
+  readonly name: string;
+  /** The event it listens to. */
+  readonly event: Event<T, R>;
+  /** The handler. */
+  readonly handler: Handler<T, R>;
+  /** Description stored with the consumer. */
+  readonly description: string | undefined;
+  /** Milliseconds without ack or pulse before the server redelivers. */
+  readonly ackWait: number;
+  /** Attempts before the message is terminated; `undefined` = unlimited. */
+  readonly maxAttempts: number | undefined;
+  /** Messages in progress at once across all instances. */
+  readonly maxAckPending: number;
+  /** Hooks around each job. */
+  readonly middlewares: readonly Middleware[];
+  /** Jobs of this actor at once in this process. */
+  readonly maxJobs: number;
+  /** Milliseconds before a job is aborted and failed. */
+  readonly jobTimeout: number;
+  /** Where the handler runs. */
+  readonly executeIn: ExecuteIn;
+  /** Milliseconds to wait before each retry. */
+  readonly retryDelay: readonly number[];
+  /** Whether an in-progress ack is sent while the handler runs. */
+  readonly pulse: boolean;
+  /** Global slot priority. */
+  readonly priority: Priority;
+
+  /**
+   * Declare an actor.
+   *
+   * @param name kebab-case, unique among the actors of the event; the consumer name
+   * @param event the event to handle
+   * @param handler the function called for each message
+   * @param options limits, retries, timeouts, priority, middlewares
+   * @throws {TypeError} for an invalid name, description or option type
+   * @throws {RangeError} for a non-positive number where one is required
+   */
+  constructor(
+    name: string,
+    event: Event<T, R>,
+    handler: Handler<T, R>,
+    options: ActorOptions = {},
+  ) {
+    checkName("actor", name, false);
+    const where = `Invalid option of actor "${name}"`;
+    if (!event || typeof event.name !== "string" || !event.serializer) {
+      throw new TypeError(`Invalid event of actor "${name}": expected an Event`);
+    }
+    if (typeof handler !== "function") {
+      throw new TypeError(`Invalid handler of actor "${name}": expected a function`);
+    }
+    checkDescription("actor", name, options.description);
+    const positive = (key: string, value: number | undefined, integer: boolean) => {
+      if (value === undefined) return;
+      const ok = integer
+        ? Number.isSafeInteger(value) && value > 0
+        : Number.isFinite(value) && value > 0;
+      if (!ok) {
+        throw new RangeError(
+          `${where}: ${key} must be a positive ${
+            integer ? "integer" : "number of milliseconds"
+          }, got ${value}`,
+        );
+      }
+    };
+    positive("ackWait", options.ackWait, false);
+    positive("maxAttempts", options.maxAttempts, true);
+    positive("maxAckPending", options.maxAckPending, true);
+    positive("maxJobs", options.maxJobs, true);
+    positive("jobTimeout", options.jobTimeout, false);
+    const retryDelay = options.retryDelay ?? [500, 1000, 2000, 4000];
+    if (!Array.isArray(retryDelay) || retryDelay.length === 0) {
+      throw new TypeError(`${where}: retryDelay must be a non-empty array of milliseconds`);
+    }
+    for (const delay of retryDelay) {
+      if (!(Number.isFinite(delay) && delay >= 0)) {
+        throw new RangeError(`${where}: retryDelay items must be milliseconds >= 0, got ${delay}`);
+      }
+    }
+    const executeIn = options.executeIn ?? ExecuteIn.MAIN;
+    if (!Object.values(ExecuteIn).includes(executeIn)) {
+      throw new TypeError(
+        `${where}: executeIn must be "main", "thread" or "process", got ${executeIn}`,
+      );
+    }
+    if (executeIn !== ExecuteIn.MAIN) {
+      throw new TypeError(
+        `${where}: executeIn "${executeIn}" needs a worker handler (module URL and export name), ` +
+          "not a plain function; worker execution is not available in this version",
+      );
+    }
+    const priority = options.priority ?? Priority.NORMAL;
+    if (!Object.values(Priority).includes(priority)) {
+      throw new TypeError(
+        `${where}: priority must be Priority.HIGH, NORMAL or LOW, got ${priority}`,
+      );
+    }
+    this.name = name;
+    this.event = event;
+    this.handler = handler;
+    this.description = options.description;
+    this.ackWait = options.ackWait ?? 16_000;
+    this.maxAttempts = options.maxAttempts;
+    this.maxAckPending = options.maxAckPending ?? 1000;
+    this.middlewares = Object.freeze([...(options.middlewares ?? [])]);
+    this.maxJobs = options.maxJobs ?? 16;
+    this.jobTimeout = options.jobTimeout ?? 32_000;
+    this.executeIn = executeIn;
+    this.retryDelay = Object.freeze([...retryDelay]);
+    this.pulse = options.pulse ?? true;
+    this.priority = priority;
+    Object.freeze(this);
+  }
+
+  /** The durable consumer name in JetStream (the actor name). */
+  get consumerName(): string {
+    return this.name;
+  }
+
+  /**
+   * The delay before the retry that follows a failed attempt.
+   * @param attempt the attempt that failed, from 1
+   * @returns milliseconds
+   */
+  retryDelayAfter(attempt: number): number {
+    const i = Math.min(Math.max(attempt - 1, 0), this.retryDelay.length - 1);
+    return this.retryDelay[i];
+  }
+}

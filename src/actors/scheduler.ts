@@ -1,0 +1,333 @@
+/**
+ * One actor inside a listener: how many messages to pull (never more than free
+ * job slots), the delay check, the global priority slot, and the job pipeline
+ * decode → hooks → handler → ack/nak/term → response → hooks.
+ *
+ * @module
+ */
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "../_logger.ts";
+import { validate } from "../events/schema.ts";
+import { parseDelay, REPLY, TRACE } from "../headers.ts";
+import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
+import type { Actor, Context, FailureContext, Middleware, SuccessContext } from "./actor.ts";
+import { Puller } from "./consumer.ts";
+import { Delivery } from "./delivery.ts";
+import { runHandler } from "./handler.ts";
+import type { Permit, PrioritySemaphore } from "./priority.ts";
+
+/** What a runner needs from its listener. */
+export interface RunnerDeps {
+  readonly nc: NatsConnection;
+  /** Global job slots, granted by priority. */
+  readonly slots: PrioritySemaphore;
+  readonly logger: Logger;
+  /** Aborts on shutdown: waiting for a slot stops, the message is given back. */
+  readonly stopping: AbortSignal;
+  /** Messages of all actors received and waiting for a global slot. */
+  heldTotal(): number;
+  /** A slot was freed or a request ended: every runner may pull again. */
+  changed(): void;
+  readonly expires: number;
+  readonly heartbeat: number;
+  readonly noWait: boolean;
+  readonly batch: number;
+  readonly maxPolls: number;
+}
+
+/** The reason a job's signal aborts with on shutdown. */
+export class ShutdownError extends Error {
+  constructor() {
+    super("The listener is shutting down");
+    this.name = "ShutdownError";
+  }
+}
+
+/** An actor's share of a listener. */
+export class ActorRunner {
+  readonly actor: Actor<unknown, unknown>;
+  /** Jobs running now. */
+  running = 0;
+  /** Messages received and waiting for a global slot. */
+  held = 0;
+  /** Burst mode: the last request found the stream empty. */
+  drained = false;
+  /** When the last pull request was sent, epoch ms (health). */
+  lastPull = 0;
+  readonly #deps: RunnerDeps;
+  readonly #puller: Puller;
+  readonly #early = new Map<number, number>();
+  readonly #controllers = new Set<AbortController>();
+  readonly #tasks = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
+    this.actor = actor;
+    this.#deps = deps;
+    this.#puller = new Puller(deps.nc, actor.event.streamName, actor.consumerName, {
+      expires: deps.expires,
+      heartbeat: deps.heartbeat,
+      noWait: deps.noWait,
+      onMessage: (msg) => this.#receive(msg),
+      onRequestEnd: (status, description) => this.#requestEnded(status, description),
+    });
+  }
+
+  /** Messages requested from the server and not yet delivered. */
+  get outstanding(): number {
+    return this.#puller.outstanding;
+  }
+
+  /** Nothing running, held or requested, and no more polls allowed or needed. */
+  get idle(): boolean {
+    return this.running === 0 && this.held === 0 && this.#puller.outstanding === 0;
+  }
+
+  /** Whether `maxPolls` pull requests were sent. */
+  get pollsUsed(): boolean {
+    return this.#puller.polls >= this.#deps.maxPolls;
+  }
+
+  /** When the server last said anything on this actor's requests. */
+  get lastActivity(): number {
+    return this.#puller.lastActivity;
+  }
+
+  /** Ask for as many messages as there are free slots (local and global). */
+  refill(): void {
+    if (this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained)) return;
+    const local = this.actor.maxJobs - this.running - this.held - this.#puller.outstanding;
+    if (local <= 0) return;
+    const globalFree = this.#deps.slots.available - this.#deps.heldTotal();
+    let n = Math.min(local, this.#deps.batch, Math.max(0, globalFree));
+    // When every global slot is taken, keep one message coming so that the next free
+    // slot goes by priority among actors that have work, not to whoever pulls first.
+    if (n === 0 && this.#puller.outstanding === 0 && this.held === 0) n = 1;
+    const threshold = this.#puller.outstanding === 0
+      ? 1
+      : Math.max(1, Math.floor(Math.min(this.actor.maxJobs, this.#deps.batch) / 2));
+    if (n < threshold) return;
+    this.lastPull = Date.now();
+    this.#puller.pull(n);
+  }
+
+  /** The link looks dead (no heartbeat): forget the requests and ask again. */
+  resetPulls(): void {
+    this.#puller.reset();
+    this.refill();
+  }
+
+  #requestEnded(status: number, description: string): void {
+    if (status === 404 || status === 408) {
+      if (this.#deps.noWait) this.drained = true;
+    } else if (status === 409 && /max\s*waiting/i.test(description)) {
+      this.#deps.logger.warn(`too many pull requests for actor "${this.actor.name}"`, {
+        status,
+        description,
+      });
+    } else {
+      this.#deps.logger.warn(
+        `pull request of actor "${this.actor.name}" ended: ${status} ${description}`,
+        {
+          actor: this.actor.name,
+          status,
+          description,
+        },
+      );
+    }
+    this.#deps.changed();
+  }
+
+  #receive(msg: Msg): void {
+    const delivery = new Delivery(this.#deps.nc, msg);
+    if (this.#stopped) {
+      delivery.nak(0); // shutting down: give it back at once
+      return;
+    }
+    const task = this.#dispatch(delivery).catch((error) => {
+      this.#deps.logger.error(`unexpected error in actor "${this.actor.name}"`, { error });
+      if (!delivery.settled) delivery.nak(this.actor.retryDelayAfter(1));
+    });
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+  }
+
+  async #dispatch(delivery: Delivery): Promise<void> {
+    const seq = delivery.metadata.streamSeq;
+    let delayUntil: number | undefined;
+    try {
+      delayUntil = parseDelay(delivery.headers);
+    } catch (error) {
+      delivery.term();
+      this.#deps.logger.error(`message ${seq} of actor "${this.actor.name}" terminated: ${error}`);
+      this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
+      this.#deps.changed();
+      return;
+    }
+    if (delayUntil !== undefined) {
+      const remaining = delayUntil - Date.now();
+      if (remaining > 0) {
+        delivery.nak(remaining);
+        this.#early.set(seq, (this.#early.get(seq) ?? 0) + 1);
+        this.#deps.changed();
+        return;
+      }
+    }
+    this.held += 1;
+    let permit: Permit;
+    try {
+      permit = this.#deps.slots.tryAcquire(this.actor.priority) ??
+        await this.#deps.slots.acquire(this.actor.priority, { signal: this.#deps.stopping });
+    } catch {
+      this.held -= 1;
+      delivery.nak(0); // shutdown while waiting for a slot
+      return;
+    }
+    this.held -= 1;
+    this.running += 1;
+    try {
+      await this.#job(delivery, delayUntil);
+    } finally {
+      permit.release();
+      this.running -= 1;
+      this.#deps.changed();
+    }
+  }
+
+  async #job(delivery: Delivery, delayUntil: number | undefined): Promise<void> {
+    const { actor } = this;
+    const { metadata } = delivery;
+    const seq = metadata.streamSeq;
+    // Early (delayed) deliveries do not count as attempts. This process remembers the
+    // ones it saw; for others, a message stored before its delay ended was delivered early once.
+    const early = this.#early.get(seq) ??
+      (delayUntil !== undefined && metadata.timestamp < delayUntil && metadata.delivered > 1
+        ? 1
+        : 0);
+    const attempt = Math.max(1, metadata.delivered - early);
+    let message: unknown;
+    try {
+      const decoded = await actor.event.serializer.decode(delivery.data);
+      message = await validate(
+        actor.event.schema,
+        decoded,
+        `message of event "${actor.event.name}"`,
+      );
+    } catch (error) {
+      // The payload will never decode: retrying cannot help.
+      delivery.term();
+      this.#early.delete(seq);
+      this.#deps.logger.error(
+        `message ${seq} of actor "${actor.name}" terminated: cannot decode: ${
+          (error as Error).message
+        }`,
+      );
+      this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
+      return;
+    }
+    const context = this.#context(delivery, message, attempt);
+    this.#hook("onStart", context, {});
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    const outcome = await runHandler(
+      actor,
+      message,
+      { attempt, traceId: context.traceId, metadata },
+      controller,
+      () => delivery.working(),
+    );
+    this.#controllers.delete(controller);
+    const inbox = delivery.headers?.get(REPLY) || undefined;
+    if (outcome.ok) {
+      let response: Uint8Array | undefined;
+      if (actor.event.response && inbox) {
+        const spec = actor.event.response;
+        try {
+          const value = await validate(
+            spec.schema,
+            outcome.value,
+            `response of event "${actor.event.name}"`,
+          );
+          response = await spec.serializer.encode(value);
+        } catch (error) {
+          // The handler returned something the caller cannot accept; retrying the same
+          // code gives the same answer, so tell the caller now and stop.
+          delivery.term();
+          this.#early.delete(seq);
+          sendResponseError(this.#deps.nc, inbox, (error as Error).message);
+          this.#deps.logger.error(
+            `invalid response of actor "${actor.name}": ${(error as Error).message}`,
+          );
+          this.#hook("onFailure", context, { error });
+          return;
+        }
+      }
+      delivery.ack();
+      this.#early.delete(seq);
+      if (response && inbox) sendResponse(this.#deps.nc, inbox, response);
+      this.#hook("onSuccess", context, { duration: outcome.duration });
+      return;
+    }
+    const error = outcome.error;
+    if (error instanceof ShutdownError) {
+      delivery.nak(0);
+    } else if (settleFailure(actor, delivery, attempt, error) === "terminated") {
+      this.#early.delete(seq);
+      this.#deps.logger.error(
+        `message ${seq} of actor "${actor.name}" terminated after attempt ${attempt}`,
+        {
+          error,
+        },
+      );
+    }
+    this.#hook("onFailure", context, { error });
+  }
+
+  #context(delivery: Delivery, message: unknown, attempt: number): Context {
+    return {
+      actor: this.actor,
+      message,
+      metadata: delivery.metadata,
+      attempts: attempt,
+      traceId: delivery.headers?.get(TRACE) || undefined,
+    };
+  }
+
+  #hook(name: keyof Middleware, context: Context, extra: Record<string, unknown>): void {
+    if (this.actor.middlewares.length === 0) return;
+    const full = { ...context, ...extra } as Context & FailureContext & SuccessContext;
+    for (const middleware of this.actor.middlewares) {
+      const hook = middleware[name] as ((c: typeof full) => unknown) | undefined;
+      if (!hook) continue;
+      const report = (error: unknown) =>
+        this.#deps.logger.error(`middleware ${name} of actor "${this.actor.name}" failed`, {
+          error,
+        });
+      try {
+        const result = hook.call(middleware, full);
+        if (result instanceof Promise) result.catch(report);
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+
+  /**
+   * Stop: no more pulls; give back what arrives; let running jobs finish for `grace` ms,
+   * then abort them (they are naked at once); resolve when every message is settled.
+   */
+  async stop(grace: number): Promise<void> {
+    this.#stopped = true;
+    await this.#puller.drain();
+    if (this.#tasks.size) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, grace);
+      });
+      await Promise.race([Promise.allSettled([...this.#tasks]), graceOver]);
+      clearTimeout(timer);
+      for (const controller of this.#controllers) controller.abort(new ShutdownError());
+      await Promise.allSettled([...this.#tasks]);
+    }
+  }
+}
