@@ -34,9 +34,14 @@ export {
   UnrecoverableError,
   ValidationError,
 } from "./src/errors.ts";
+export { aesGcm } from "./src/serializers/aes_gcm.ts";
 export { bytesSerializer } from "./src/serializers/bytes.ts";
 export { dateTimeSerializer } from "./src/serializers/date_time.ts";
+export { fernet } from "./src/serializers/fernet.ts";
+export { gzip } from "./src/serializers/gzip.ts";
+export { hmac } from "./src/serializers/hmac.ts";
 export { jsonSerializer } from "./src/serializers/json.ts";
+export { msgpack } from "./src/serializers/msgpack.ts";
 export { textSerializer } from "./src/serializers/text.ts";
 
 export type {
@@ -64,4 +69,8 @@ export type { RequestOptions } from "./src/events/request.ts";
 export type { RegisterStreamsOptions } from "./src/events/stream.ts";
 export type { StandardSchemaV1, WalnatsSchema } from "./src/events/schema.ts";
 export type { ValidationIssue } from "./src/errors.ts";
+export type { AesGcmKeys } from "./src/serializers/aes_gcm.ts";
+export type { FernetOptions } from "./src/serializers/fernet.ts";
+export type { GzipOptions } from "./src/serializers/gzip.ts";
+export type { HmacHash, HmacOptions } from "./src/serializers/hmac.ts";
 export type { Serializer } from "./src/serializers/serializer.ts";

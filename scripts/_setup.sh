@@ -4,9 +4,13 @@
 
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] ||
   [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2 || {
-    echo "setup: npm ci failed" >&2
+  # `npm install --no-save` rather than `npm ci`: the lock file pins every version, but it can
+  # only list the platform packages of deno and bun that the registry served when it was written,
+  # and `npm ci` refuses a lock file that lacks an optional package for another platform.
+  echo "setup: installing npm packages from package-lock.json" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2 || {
+    echo "setup: npm install failed" >&2
+    echo "0 passed, 1 failed"
     exit 1
   }
 fi
@@ -25,6 +29,7 @@ if ! find_nats_server; then
     echo "setup: installing nats-server with apt-get" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server) >&2 || {
       echo "setup: apt-get install nats-server failed" >&2
+      echo "0 passed, 1 failed"
       exit 1
     }
   elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -35,6 +40,7 @@ if ! find_nats_server; then
     echo "  Debian/Ubuntu: sudo apt-get install nats-server" >&2
     echo "  macOS:         brew install nats-server" >&2
     echo "  or set NATS_SERVER_BIN to the binary's path" >&2
+    echo "0 passed, 1 failed"
     exit 1
   fi
 fi

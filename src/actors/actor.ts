@@ -180,7 +180,7 @@ export class Actor<T, R = never> {
   constructor(
     name: string,
     event: Event<T, R>,
-    handler: Handler<T, R>,
+    handler: Handler<T, NoInfer<R>>,
     options: ActorOptions = {},
   ) {
     checkName("actor", name, false);

@@ -86,11 +86,15 @@ export class Actors {
   readonly actors: readonly Actor<unknown, unknown>[];
 
   /**
+   * Collect actors to register and run together.
+   *
    * @param actors the actors to run
    * @throws {TypeError} when two actors of one event share a name
    */
-  // deno-lint-ignore no-explicit-any
-  constructor(...actors: Actor<any, any>[]) {
+  constructor(
+    // deno-lint-ignore no-explicit-any
+    ...actors: Actor<any, any>[]
+  ) {
     const seen = new Set<string>();
     for (const actor of actors) {
       const key = `${actor.event.streamName}/${actor.name}`;

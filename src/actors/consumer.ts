@@ -136,7 +136,7 @@ export interface PullerOptions {
   readonly expires: number;
   /** Ask the server for heartbeats this often while a request waits, ms. */
   readonly heartbeat: number;
-  /** Burst mode: `no_wait` requests that end at once when the stream is empty. */
+  /** Burst mode: `no_wait` requests that end at once when the stream is empty (and expire anyway). */
   readonly noWait: boolean;
   /** Each delivered message. */
   readonly onMessage: (msg: Msg) => void;
@@ -187,11 +187,16 @@ export class Puller {
     this.#requests.set(token, batch);
     this.#outstanding += batch;
     this.#polls += 1;
-    const body: Record<string, unknown> = this.#options.noWait ? { batch, no_wait: true } : {
-      batch,
-      expires: nanos(this.#options.expires),
-      idle_heartbeat: nanos(this.#options.heartbeat),
-    };
+    // A no_wait request also carries `expires`: nats-server 2.9 can keep a no_wait
+    // request waiting (it shows in num_waiting) when its messages went to other requests
+    // first, and without an expiry nothing would ever end it.
+    const body: Record<string, unknown> = this.#options.noWait
+      ? { batch, no_wait: true, expires: nanos(this.#options.expires) }
+      : {
+        batch,
+        expires: nanos(this.#options.expires),
+        idle_heartbeat: nanos(this.#options.heartbeat),
+      };
     this.#nc.publish(this.#subject, JSON.stringify(body), { reply: `${this.#prefix}.${token}` });
   }
 

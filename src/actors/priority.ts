@@ -43,7 +43,11 @@ export interface PrioritySemaphoreOptions {
    */
   aging?: number;
   /**
-   * The clock, in milliseconds. It must never go backwards. Tests inject a fake one.
+   * The clock, in milliseconds; it should never go backwards. An injected clock is
+   * read whenever a time is needed, so tests can step a fake one between calls. The
+   * default one is read once per burst of calls (a reading is reused until the
+   * microtasks queued before it have run), as `performance.now()` costs about as
+   * much as an `acquire` in Deno.
    *
    * @default {() => performance.now()}
    */
@@ -90,53 +94,66 @@ export interface Permit extends Disposable {
 
 const LEVELS = 3;
 
-const WAITING = 0;
-const HELD = 1;
-const RELEASED = 2;
-const ABORTED = 3;
-type TicketState = typeof WAITING | typeof HELD | typeof RELEASED | typeof ABORTED;
+/** A granted slot. Forgetting its semaphore on release makes a second release fail. */
+class SlotPermit implements Permit {
+  #slots: Slots | undefined;
 
-/**
- * A call to `acquire` or `tryAcquire`. While waiting it is a node of its level's
- * queue; once granted it is handed to the caller as the {@linkcode Permit}, so a
- * grant allocates nothing more, and its state makes a second release fail even
- * when the slot it held has since gone to someone else.
- */
-class Ticket implements Permit {
-  state: TicketState;
+  constructor(slots: Slots) {
+    this.#slots = slots;
+  }
+
+  release(): void {
+    const slots = this.#slots;
+    if (slots === undefined) throw new Error("Cannot release a permit that was already released");
+    this.#slots = undefined;
+    slots.release();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#slots !== undefined) this.release();
+  }
+}
+
+/** A waiting `acquire`: a node of its level's queue and of its signal's list. */
+class Ticket {
   readonly level: Priority;
   /** Enqueue order, the tie-breaker between levels. */
   readonly seq: number;
-  /** The clock when it was enqueued. */
+  /** The clock when it was enqueued; not read for `HIGH`, which cannot rise. */
   readonly since: number;
   resolve: ((permit: Permit) => void) | undefined = undefined;
   reject: ((reason: unknown) => void) | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
   prev: Ticket | undefined = undefined;
   next: Ticket | undefined = undefined;
-  readonly #slots: Slots;
+  watch: Watch | undefined = undefined;
+  watchPrev: Ticket | undefined = undefined;
+  watchNext: Ticket | undefined = undefined;
 
-  constructor(slots: Slots, state: TicketState, level: Priority, seq: number, since: number) {
-    this.#slots = slots;
-    this.state = state;
+  constructor(level: Priority, seq: number, since: number) {
     this.level = level;
     this.seq = seq;
     this.since = since;
   }
+}
 
-  release(): void {
-    if (this.state !== HELD) throw new Error("Cannot release a permit that was already released");
-    this.state = RELEASED;
-    this.#slots.release();
+/**
+ * The waiters that share one signal, behind a single abort listener. Jobs commonly
+ * share a shutdown signal, and runtimes add and remove listeners in time linear in
+ * their number: a listener per waiter would make a long queue quadratic.
+ */
+class Watch {
+  readonly signal: AbortSignal;
+  first: Ticket | undefined = undefined;
+  readonly #slots: Slots;
+
+  constructor(slots: Slots, signal: AbortSignal) {
+    this.#slots = slots;
+    this.signal = signal;
   }
 
-  [Symbol.dispose](): void {
-    if (this.state === HELD) this.release();
-  }
-
-  /** The abort listener: being the listener object itself spares a closure per waiter. */
+  /** The abort listener, as an object so that no closure is needed. */
   handleEvent(): void {
-    if (this.state === WAITING) this.#slots.abort(this);
+    this.#slots.abort(this);
   }
 }
 
@@ -151,9 +168,10 @@ function fill(resolve: (permit: Permit) => void, reject: (reason: unknown) => vo
 }
 
 /**
- * The state behind a {@linkcode PrioritySemaphore}, shared with its tickets. The
- * queues are intrusive doubly linked lists of tickets, one per level, so enqueue,
- * grant and abort (which removes from the middle) are all O(1) without tombstones.
+ * The state behind a {@linkcode PrioritySemaphore}, shared with its permits and
+ * watches. The queues are intrusive doubly linked lists of tickets, one per level,
+ * so enqueue, grant and abort (which removes from the middle) are all O(1), with no
+ * tombstones left behind by aborted waiters.
  */
 class Slots {
   readonly permits: number;
@@ -162,19 +180,45 @@ class Slots {
   readonly counts: number[] = [0, 0, 0];
   readonly #heads: (Ticket | undefined)[] = [undefined, undefined, undefined];
   readonly #tails: (Ticket | undefined)[] = [undefined, undefined, undefined];
+  readonly #watches = new Map<AbortSignal, Watch>();
   readonly #aging: number;
-  readonly #now: () => number;
+  readonly #clock: () => number;
+  /** Whether a reading may be reused until the current microtasks have run. */
+  readonly #reuse: boolean;
+  #reading = Number.NaN;
+  readonly #forget = (): void => {
+    this.#reading = Number.NaN;
+  };
   #seq = 0;
 
-  constructor(permits: number, aging: number, now: () => number) {
+  constructor(permits: number, aging: number, now: (() => number) | undefined) {
     this.permits = permits;
     this.available = permits;
     this.#aging = aging;
-    this.#now = now;
+    this.#clock = now ?? (() => performance.now());
+    this.#reuse = now === undefined;
+  }
+
+  /**
+   * The clock. `performance.now()` costs about as much as the rest of an `acquire`
+   * in Deno, so the default clock's reading is reused until the microtasks queued so
+   * far have run: a burst of acquires or releases reads it once. Aging counts whole
+   * periods (a second by default), far coarser than the time such a burst takes. An
+   * injected clock is read every time, so that tests can step it between calls.
+   */
+  #now(): number {
+    if (!this.#reuse) return this.#clock();
+    let now = this.#reading;
+    if (Number.isNaN(now)) {
+      now = this.#reading = this.#clock();
+      queueMicrotask(this.#forget);
+    }
+    return now;
   }
 
   enqueue(level: Priority, signal: AbortSignal | undefined): Promise<Permit> {
-    const ticket = new Ticket(this, WAITING, level, this.#seq++, this.#now());
+    const since = level === Priority.HIGH ? 0 : this.#now();
+    const ticket = new Ticket(level, this.#seq++, since);
     filling = ticket;
     const promise = new Promise<Permit>(fill);
     filling = undefined;
@@ -187,10 +231,7 @@ class Slots {
     this.#tails[level] = ticket;
     this.counts[level]++;
     this.waiting++;
-    if (signal !== undefined) {
-      ticket.signal = signal;
-      signal.addEventListener("abort", ticket, { once: true });
-    }
+    if (signal !== undefined) this.#watch(ticket, signal);
     return promise;
   }
 
@@ -198,38 +239,69 @@ class Slots {
   release(): void {
     while (this.waiting > 0) {
       const ticket = this.#pick();
-      this.#unlink(ticket);
-      const signal = ticket.signal;
-      if (signal !== undefined) {
-        ticket.signal = undefined;
-        signal.removeEventListener("abort", ticket);
-        // A signal aborted without its listener having run yet: that waiter is gone.
-        if (signal.aborted) {
-          this.#settleAborted(ticket, signal.reason);
+      const watch = ticket.watch;
+      if (watch !== undefined) {
+        // Aborted, and another listener of the signal released a permit before ours
+        // ran: those waiters are gone, the permit goes on to the next one.
+        if (watch.signal.aborted) {
+          this.abort(watch);
           continue;
         }
+        this.#unwatch(ticket, watch);
       }
+      this.#unlink(ticket);
       const resolve = ticket.resolve!;
       ticket.resolve = ticket.reject = undefined;
-      ticket.state = HELD;
-      resolve(ticket);
+      resolve(new SlotPermit(this));
       return;
     }
     this.available++;
   }
 
-  abort(ticket: Ticket): void {
-    const signal = ticket.signal!;
-    ticket.signal = undefined;
-    this.#unlink(ticket);
-    this.#settleAborted(ticket, signal.reason);
+  /** Reject every waiter of an aborted signal with its reason. */
+  abort(watch: Watch): void {
+    const signal = watch.signal;
+    this.#watches.delete(signal);
+    signal.removeEventListener("abort", watch);
+    let ticket = watch.first;
+    watch.first = undefined;
+    while (ticket !== undefined) {
+      const next = ticket.watchNext;
+      ticket.watch = ticket.watchPrev = ticket.watchNext = undefined;
+      this.#unlink(ticket);
+      const reject = ticket.reject!;
+      ticket.resolve = ticket.reject = undefined;
+      reject(signal.reason);
+      ticket = next;
+    }
   }
 
-  #settleAborted(ticket: Ticket, reason: unknown): void {
-    const reject = ticket.reject!;
-    ticket.resolve = ticket.reject = undefined;
-    ticket.state = ABORTED;
-    reject(reason);
+  #watch(ticket: Ticket, signal: AbortSignal): void {
+    let watch = this.#watches.get(signal);
+    if (watch === undefined) {
+      watch = new Watch(this, signal);
+      this.#watches.set(signal, watch);
+      signal.addEventListener("abort", watch, { once: true });
+    }
+    const first = watch.first;
+    if (first !== undefined) {
+      first.watchPrev = ticket;
+      ticket.watchNext = first;
+    }
+    watch.first = ticket;
+    ticket.watch = watch;
+  }
+
+  #unwatch(ticket: Ticket, watch: Watch): void {
+    const { watchPrev: prev, watchNext: next } = ticket;
+    if (prev === undefined) watch.first = next;
+    else prev.watchNext = next;
+    if (next !== undefined) next.watchPrev = prev;
+    ticket.watch = ticket.watchPrev = ticket.watchNext = undefined;
+    if (watch.first === undefined) {
+      this.#watches.delete(watch.signal);
+      watch.signal.removeEventListener("abort", watch);
+    }
   }
 
   /**
@@ -257,8 +329,12 @@ class Slots {
     return best!;
   }
 
+  /** `level - floor(waited / aging)`, at least 0 (at most `level` if the clock stepped back). */
   #effective(ticket: Ticket, now: number): number {
-    return Math.max(0, ticket.level - Math.floor((now - ticket.since) / this.#aging));
+    const level = ticket.level;
+    if (level === Priority.HIGH) return 0;
+    const risen = Math.floor((now - ticket.since) / this.#aging);
+    return risen <= 0 ? level : risen >= level ? 0 : level - risen;
   }
 
   #unlink(ticket: Ticket): void {
@@ -327,8 +403,8 @@ export class PrioritySemaphore {
         `Cannot use aging "${String(aging)}": expected a positive finite number of milliseconds`,
       );
     }
-    const now = options?.now ?? (() => performance.now());
-    if (typeof now !== "function") {
+    const now = options?.now;
+    if (now !== undefined && typeof now !== "function") {
       throw new TypeError(`Cannot use now "${String(now)}": expected a function`);
     }
     this.#slots = new Slots(permits, aging, now);
@@ -405,7 +481,7 @@ export class PrioritySemaphore {
     const slots = this.#slots;
     if (slots.available > 0) {
       slots.available--;
-      return Promise.resolve(new Ticket(slots, HELD, priority, 0, 0));
+      return Promise.resolve(new SlotPermit(slots));
     }
     return slots.enqueue(priority, signal);
   }
@@ -432,6 +508,6 @@ export class PrioritySemaphore {
     const slots = this.#slots;
     if (slots.available === 0) return undefined;
     slots.available--;
-    return new Ticket(slots, HELD, priority, 0, 0);
+    return new SlotPermit(slots);
   }
 }

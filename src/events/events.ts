@@ -71,6 +71,8 @@ export class Events {
   readonly events: readonly Event<unknown, unknown>[];
 
   /**
+   * Collect the events a publisher may emit.
+   *
    * @param events the events this publisher may emit
    * @throws {TypeError} on two different events with the same name
    */

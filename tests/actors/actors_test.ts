@@ -1,0 +1,465 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { startNatsServer } from "../../testing.ts";
+import {
+  Actor,
+  Actors,
+  ConsumerConfigError,
+  Event,
+  Events,
+  type Job,
+  type Logger,
+  type Middleware,
+  UnrecoverableError,
+} from "../../mod.ts";
+import { sleep, uniqueName, until } from "../_helpers.ts";
+
+const quiet: Logger = { error() {}, warn() {}, info() {} };
+
+function recordingLogger(lines: string[]): Logger {
+  return {
+    error: (m) => lines.push(`error ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+  };
+}
+
+async function setup<T>(
+  url: string,
+  event: Event<T, never>,
+  ...actors: Actor<T, never>[]
+) {
+  const events = await new Events(event).connect(url);
+  await events.register();
+  const conn = await new Actors(...actors).connect(url);
+  await conn.register();
+  const jsm = await jetstreamManager(conn.connection);
+  return {
+    events,
+    conn,
+    jsm,
+    async [Symbol.asyncDispose]() {
+      await conn.close();
+      await events.close();
+    },
+  };
+}
+
+async function consumerState(
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>,
+  e: Event<unknown>,
+  name: string,
+) {
+  const info = await jsm.consumers.info(e.streamName, name);
+  return {
+    pending: info.num_pending,
+    ackPending: info.num_ack_pending,
+    redelivered: info.num_redelivered,
+  };
+}
+
+test("Actors.register creates a durable consumer with the actor's server-side options", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const a = new Actor("reg-actor", e, () => {}, {
+    ackWait: 3000,
+    maxAttempts: 4,
+    maxAckPending: 50,
+    description: "registers",
+  });
+  await using ctx = await setup(server.url, e, a);
+  const info = await ctx.jsm.consumers.info(e.streamName, "reg-actor");
+  assert.equal(info.config.durable_name, "reg-actor");
+  assert.equal(info.config.ack_wait, 3000 * 1e6);
+  assert.equal(info.config.max_deliver, 9);
+  assert.equal(info.config.max_ack_pending, 50);
+  assert.equal(info.config.description, "registers");
+  assert.equal(info.config.filter_subject, e.name);
+  // Registering again with changed mutable options updates the consumer.
+  const b = new Actor("reg-actor", e, () => {}, { ackWait: 5000, maxAckPending: 60 });
+  await using conn2 = await new Actors(b).connect(server.url);
+  await conn2.register();
+  const after = await ctx.jsm.consumers.info(e.streamName, "reg-actor");
+  assert.equal(after.config.ack_wait, 5000 * 1e6);
+  assert.equal(after.config.max_ack_pending, 60);
+});
+
+test("Actors.register names the actor and the immutable option that changed", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  await using ctx = await setup(server.url, e);
+  // Someone created the consumer with another ack policy.
+  await ctx.jsm.consumers.add(e.streamName, { durable_name: "fixed", ack_policy: "all" as never });
+  await using conn = await new Actors(new Actor("fixed", e, () => {})).connect(server.url);
+  await assert.rejects(conn.register(), (err: Error) => {
+    assert.ok(err instanceof ConsumerConfigError, String(err));
+    assert.equal(err.actor, "fixed");
+    assert.match(err.message, /Cannot register actor "fixed"/);
+    assert.match(err.message, /ack policy/);
+    return true;
+  });
+});
+
+test("Actors.listen acks handled messages and burst returns when the stream is drained", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.object({ n: v.number() }));
+  const seen: number[] = [];
+  const a = new Actor("count", e, async (m) => {
+    await sleep(1);
+    seen.push(m.n);
+  });
+  await using ctx = await setup(server.url, e, a);
+  for (let i = 0; i < 200; i++) await ctx.events.emit(e, { n: i });
+  await ctx.events.connection.flush();
+  await ctx.conn.listen({ burst: true, logger: quiet });
+  assert.equal(seen.length, 200);
+  assert.equal(new Set(seen).size, 200);
+  assert.deepEqual(await consumerState(ctx.jsm, e, "count"), {
+    pending: 0,
+    ackPending: 0,
+    redelivered: 0,
+  });
+});
+
+test("Actors.listen retries failures after retryDelay and enforces maxAttempts", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const times: number[] = [];
+  const attempts: number[] = [];
+  const a = new Actor("flaky", e, (_m, job: Job) => {
+    times.push(Date.now());
+    attempts.push(job.attempt);
+    throw new Error("boom");
+  }, { retryDelay: [300, 600], maxAttempts: 3 });
+  await using ctx = await setup(server.url, e, a);
+  const lines: string[] = [];
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: recordingLogger(lines) });
+  await ctx.events.emit(e, "x");
+  await until(() => times.length === 3, 10_000, "three attempts");
+  await sleep(900); // a fourth attempt would come 600 ms after the third
+  controller.abort();
+  await listening;
+  assert.deepEqual(attempts, [1, 2, 3]);
+  const gaps = [times[1] - times[0], times[2] - times[1]];
+  assert.ok(gaps[0] >= 280 && gaps[0] < 1500, `first retry after ${gaps[0]} ms`);
+  assert.ok(gaps[1] >= 580 && gaps[1] < 2000, `second retry after ${gaps[1]} ms`);
+  assert.ok(lines.some((l) => /terminated after attempt 3/.test(l)), lines.join("\n"));
+  const state = await consumerState(ctx.jsm, e, "flaky");
+  assert.equal(state.ackPending, 0);
+  assert.equal(state.pending, 0);
+});
+
+test("Actors.listen terminates on UnrecoverableError without retrying", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  let calls = 0;
+  const failures: unknown[] = [];
+  const mw: Middleware = { onFailure: (ctx) => void failures.push(ctx.error) };
+  const a = new Actor("give-up", e, () => {
+    calls += 1;
+    throw new UnrecoverableError("bad order");
+  }, { retryDelay: [50], middlewares: [mw] });
+  await using ctx = await setup(server.url, e, a);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: quiet });
+  await ctx.events.emit(e, "x");
+  await until(() => calls === 1 && failures.length === 1);
+  await sleep(300);
+  controller.abort();
+  await listening;
+  assert.equal(calls, 1);
+  assert.ok(failures[0] instanceof UnrecoverableError);
+});
+
+test("Actors.listen honours the delay header and a delayed message keeps all its attempts", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const calls: { at: number; attempt: number }[] = [];
+  const a = new Actor("later", e, (_m, job) => {
+    calls.push({ at: Date.now(), attempt: job.attempt });
+    if (calls.length < 2) throw new Error("first attempt fails");
+  }, { retryDelay: [100], maxAttempts: 2 });
+  await using ctx = await setup(server.url, e, a);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: quiet });
+  const emitted = Date.now();
+  await ctx.events.emit(e, "x", { delay: 800 });
+  await until(() => calls.length === 2, 10_000, "two attempts");
+  controller.abort();
+  await listening;
+  assert.ok(calls[0].at - emitted >= 790, `handled ${calls[0].at - emitted} ms after emit`);
+  // The early delivery was not an attempt: with maxAttempts 2 the retry still ran.
+  assert.deepEqual(calls.map((c) => c.attempt), [1, 2]);
+  assert.equal((await consumerState(ctx.jsm, e, "later")).ackPending, 0);
+});
+
+test("Actors.listen aborts job.signal on jobTimeout and retries the job", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const reasons: unknown[] = [];
+  let calls = 0;
+  const a = new Actor("slow", e, async (_m, job) => {
+    calls += 1;
+    if (calls > 1) return;
+    await new Promise<void>((resolve) => {
+      job.signal.addEventListener("abort", () => {
+        reasons.push(job.signal.reason);
+        resolve();
+      });
+    });
+  }, { jobTimeout: 200, retryDelay: [50] });
+  await using ctx = await setup(server.url, e, a);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: quiet });
+  await ctx.events.emit(e, "x");
+  await until(() => calls === 2);
+  controller.abort();
+  await listening;
+  assert.equal(reasons.length, 1);
+  assert.match(String(reasons[0]), /JobTimeoutError: Job of actor "slow" timed out after 200 ms/);
+});
+
+test("Actors.listen reports a sync handler that overran jobTimeout as timed out", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const errors: unknown[] = [];
+  let calls = 0;
+  const a = new Actor("blocking", e, () => {
+    calls += 1;
+    if (calls > 1) return;
+    const end = Date.now() + 150;
+    while (Date.now() < end) { /* block the loop */ }
+  }, {
+    jobTimeout: 50,
+    retryDelay: [10],
+    middlewares: [{ onFailure: (c) => void errors.push(c.error) }],
+  });
+  await using ctx = await setup(server.url, e, a);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: quiet });
+  await ctx.events.emit(e, "x");
+  await until(() => calls === 2);
+  controller.abort();
+  await listening;
+  assert.match(String(errors[0]), /timed out after 50 ms/);
+});
+
+test("Actors.listen with pulse keeps a job running 3x ackWait delivered exactly once", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  let calls = 0;
+  const a = new Actor("pulsing", e, async () => {
+    calls += 1;
+    await sleep(3000);
+  }, { ackWait: 1000, jobTimeout: 10_000 });
+  await using ctx = await setup(server.url, e, a);
+  // A second listener (another instance) would take a redelivered message.
+  await using other = await new Actors(a).connect(server.url);
+  const controller = new AbortController();
+  const listening = Promise.all([
+    ctx.conn.listen({ signal: controller.signal, logger: quiet }),
+    other.listen({ signal: controller.signal, logger: quiet }),
+  ]);
+  await ctx.events.emit(e, "x");
+  await until(() => calls === 1);
+  await until(async () => (await consumerState(ctx.jsm, e, "pulsing")).ackPending === 0, 8000);
+  controller.abort();
+  await listening;
+  assert.equal(calls, 1);
+  assert.equal((await consumerState(ctx.jsm, e, "pulsing")).redelivered, 0);
+});
+
+test("Actors.listen without pulse lets the server redeliver a job longer than ackWait", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  let calls = 0;
+  const a = new Actor("no-pulse", e, async () => {
+    calls += 1;
+    if (calls === 1) await sleep(2500);
+  }, { ackWait: 1000, jobTimeout: 10_000, pulse: false });
+  await using ctx = await setup(server.url, e, a);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({ signal: controller.signal, logger: quiet });
+  await ctx.events.emit(e, "x");
+  await until(() => calls === 2, 8000, "redelivery");
+  controller.abort();
+  await listening;
+  assert.equal(calls, 2);
+});
+
+test("Actors.listen on two listeners splits the work with no message handled twice", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.object({ n: v.number() }));
+  const byListener = [new Set<number>(), new Set<number>()];
+  const make = (i: number) =>
+    new Actor("split", e, async (m) => {
+      await sleep(2);
+      byListener[i].add(m.n);
+    }, { maxJobs: 4 });
+  await using ctx = await setup(server.url, e, make(0));
+  await using second = await new Actors(make(1)).connect(server.url);
+  for (let i = 0; i < 300; i++) await ctx.events.emit(e, { n: i });
+  const controller = new AbortController();
+  const listening = Promise.all([
+    ctx.conn.listen({ signal: controller.signal, logger: quiet }),
+    second.listen({ signal: controller.signal, logger: quiet }),
+  ]);
+  await until(() => byListener[0].size + byListener[1].size >= 300, 15_000, "all handled");
+  controller.abort();
+  await listening;
+  const overlap = [...byListener[0]].filter((n) => byListener[1].has(n));
+  assert.deepEqual(overlap, []);
+  assert.equal(byListener[0].size + byListener[1].size, 300);
+  assert.ok(byListener[0].size > 0 && byListener[1].size > 0, "both listeners got work");
+});
+
+test("Actors.listen never exceeds per-actor and global job limits nor holds extra messages", async () => {
+  await using server = await startNatsServer();
+  const e1 = new Event(uniqueName(), v.number());
+  const e2 = new Event(uniqueName(), v.number());
+  const running = { a: 0, b: 0, all: 0 };
+  const peak = { a: 0, b: 0, all: 0 };
+  const handler = (key: "a" | "b") => async () => {
+    running[key] += 1;
+    running.all += 1;
+    peak[key] = Math.max(peak[key], running[key]);
+    peak.all = Math.max(peak.all, running.all);
+    await sleep(5);
+    running[key] -= 1;
+    running.all -= 1;
+  };
+  const a = new Actor("lim-a", e1, handler("a"), { maxJobs: 3 });
+  const b = new Actor("lim-b", e2, handler("b"), { maxJobs: 4 });
+  const events = await new Events(e1, e2).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a, b).connect(server.url);
+  await conn.register();
+  const jsm = await jetstreamManager(conn.connection);
+  for (let i = 0; i < 100; i++) {
+    await events.emit(e1, i);
+    await events.emit(e2, i);
+  }
+  await events.connection.flush();
+  let maxAckPending = 0;
+  const sampler = setInterval(async () => {
+    const [x, y] = await Promise.all([
+      jsm.consumers.info(e1.streamName, "lim-a"),
+      jsm.consumers.info(e2.streamName, "lim-b"),
+    ]).catch(() => [undefined, undefined]);
+    if (x && y) maxAckPending = Math.max(maxAckPending, x.num_ack_pending + y.num_ack_pending);
+  }, 5);
+  await conn.listen({ burst: true, maxJobs: 5, logger: quiet });
+  clearInterval(sampler);
+  await events.close();
+  assert.ok(peak.a <= 3, `actor a ran ${peak.a} at once`);
+  assert.ok(peak.b <= 4, `actor b ran ${peak.b} at once`);
+  assert.ok(peak.all <= 5, `${peak.all} jobs at once over the global limit`);
+  assert.equal(peak.all, 5, "the global limit was reached");
+  // Delivered-but-unacked never exceeds the slots plus one waiting message per actor.
+  assert.ok(maxAckPending <= 5 + 2, `${maxAckPending} messages held`);
+});
+
+test("Actors.listen shutdown mid-run loses nothing and leaves no ack pending", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number());
+  const done = new Set<number>();
+  let aborted = 0;
+  const a = new Actor("stopper", e, async (n, job) => {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, n % 5 === 0 ? 60_000 : 20);
+      job.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        aborted += 1;
+        reject(job.signal.reason);
+      });
+    });
+    done.add(n);
+  }, { maxJobs: 8, jobTimeout: 120_000, ackWait: 60_000 });
+  await using ctx = await setup(server.url, e, a);
+  for (let i = 0; i < 100; i++) await ctx.events.emit(e, i);
+  const controller = new AbortController();
+  const listening = ctx.conn.listen({
+    signal: controller.signal,
+    shutdownGrace: 200,
+    logger: quiet,
+  });
+  await until(() => done.size >= 20);
+  controller.abort();
+  await listening;
+  assert.ok(aborted > 0, "long jobs were aborted after the grace period");
+  // Aborted jobs were naked, not left to ackWait (60 s): a new listener gets every
+  // unhandled message at once. (The server counts a naked message as ack-pending until
+  // it is redelivered, so num_ack_pending cannot tell.)
+  const started = Date.now();
+  const rest = new Actor("stopper", e, (n) => void done.add(n), { ackWait: 60_000 });
+  await using again = await new Actors(rest).connect(server.url);
+  await again.listen({ burst: true, logger: quiet });
+  assert.equal(done.size, 100, "every message was handled once the new listener ran");
+  assert.ok(Date.now() - started < 10_000, "the aborted jobs came back before ackWait");
+  const state = await consumerState(ctx.jsm, e, "stopper");
+  assert.deepEqual(state, { pending: 0, ackPending: 0, redelivered: 0 });
+});
+
+test("Actors.listen terminates a message that cannot be decoded, without retrying", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.object({ n: v.number() }));
+  const handled: number[] = [];
+  const failures: { message: unknown; error: unknown }[] = [];
+  const a = new Actor("decoder", e, (m) => void handled.push(m.n), {
+    retryDelay: [10],
+    middlewares: [{ onFailure: (c) => void failures.push({ message: c.message, error: c.error }) }],
+  });
+  await using ctx = await setup(server.url, e, a);
+  const js = (await import("@nats-io/jetstream")).jetstream(ctx.events.connection);
+  await js.publish(e.name, new TextEncoder().encode("{not json"));
+  await js.publish(e.name, new TextEncoder().encode('{"n":"not a number"}'));
+  await ctx.events.emit(e, { n: 1 }, { sync: true });
+  const lines: string[] = [];
+  await ctx.conn.listen({ burst: true, logger: recordingLogger(lines) });
+  assert.deepEqual(handled, [1]);
+  assert.equal(failures.length, 2);
+  assert.ok(failures.every((f) => f.message === undefined));
+  assert.match(String(failures[0].error), /Serializer "json" failed/);
+  assert.match(String(failures[1].error), /Invalid message of event/);
+  assert.equal(lines.filter((l) => /cannot decode/.test(l)).length, 2);
+  const state = await consumerState(ctx.jsm, e, "decoder");
+  assert.deepEqual(state, { pending: 0, ackPending: 0, redelivered: 0 });
+});
+
+test("Actors.listen maxPolls returns after that many pull requests", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number());
+  const seen: number[] = [];
+  const a = new Actor("polls", e, (n) => void seen.push(n), { maxJobs: 2 });
+  await using ctx = await setup(server.url, e, a);
+  for (let i = 0; i < 10; i++) await ctx.events.emit(e, i);
+  await ctx.events.connection.flush();
+  await ctx.conn.listen({ maxPolls: 1, batch: 2, logger: quiet });
+  assert.equal(seen.length, 2);
+});
+
+test("Actors.listen keeps running when a middleware hook throws", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number());
+  const seen: number[] = [];
+  const a = new Actor("hooked", e, (n) => void seen.push(n), {
+    middlewares: [{
+      onStart() {
+        throw new Error("hook broke");
+      },
+      onSuccess: () => Promise.reject(new Error("async hook broke")),
+    }],
+  });
+  await using ctx = await setup(server.url, e, a);
+  for (let i = 0; i < 5; i++) await ctx.events.emit(e, i);
+  await ctx.events.connection.flush();
+  const lines: string[] = [];
+  await ctx.conn.listen({ burst: true, logger: recordingLogger(lines) });
+  assert.equal(seen.length, 5);
+  assert.equal(lines.filter((l) => /middleware onStart/.test(l)).length, 5);
+  await until(() => lines.filter((l) => /middleware onSuccess/.test(l)).length === 5);
+  assert.equal((await consumerState(ctx.jsm, e, "hooked")).ackPending, 0);
+});
