@@ -40,13 +40,26 @@ export function isNatsConnection(value: unknown): value is NatsConnection {
  *
  * @param servers URL(s) or options; nats.js defaults to 127.0.0.1:4222
  */
-export function connect(
+export async function connect(
   servers?: string | readonly string[] | ConnectionOptions,
 ): Promise<NatsConnection> {
-  if (servers === undefined) return transportConnect();
-  if (typeof servers === "string") return transportConnect({ servers });
-  if (isStringArray(servers)) return transportConnect({ servers: [...servers] });
-  return transportConnect(servers);
+  const options: ConnectionOptions = servers === undefined
+    ? {}
+    : typeof servers === "string"
+    ? { servers }
+    : isStringArray(servers)
+    ? { servers: [...servers] }
+    : servers;
+  try {
+    return await transportConnect(options);
+  } catch (error) {
+    // nats.js says "connection refused" without saying where; keep its error class.
+    if (error instanceof Error) {
+      const where = [options.servers ?? "127.0.0.1:4222"].flat().join(", ");
+      error.message = `Cannot connect to NATS at ${where}: ${error.message}`;
+    }
+    throw error;
+  }
 }
 
 /** Use a given connection (not owned) or open one (owned). */

@@ -20,9 +20,11 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import { ConsumerConfigError } from "../errors.ts";
+import { registerStream } from "../events/stream.ts";
 import type { Actor } from "./actor.ts";
 
 const CONSUMER_NOT_FOUND = 10014;
+const STREAM_NOT_FOUND = 10059;
 
 /**
  * The consumer config an actor declares. `max_deliver` is a backstop only: walnats
@@ -56,7 +58,9 @@ const optionNames: Record<string, string> = {
 };
 
 /**
- * Create or update the actor's durable consumer.
+ * Create or update the actor's durable consumer. When the event's stream does not exist
+ * yet (the subscriber started before any publisher registered), the stream is created
+ * from the event's declaration; an existing stream is left as it is.
  *
  * @throws {ConsumerConfigError} the server rejected the config; names the actor and option
  */
@@ -70,6 +74,14 @@ export async function registerConsumer(
     await jsm.consumers.add(stream, config);
     return;
   } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
+      // The subscriber came first: create the event's stream as the event declares it
+      // (an existing stream is never changed from here; that is the publisher's call).
+      await registerStream(jsm, actor.event, { update: false }).catch((streamError) => {
+        throw consumerError(actor, streamError, []);
+      });
+      return await registerConsumer(jsm, actor);
+    }
     const existing = await jsm.consumers.info(stream, config.durable_name).catch(() => undefined);
     if (!existing) throw consumerError(actor, error, []);
     const changed = Object.entries(config).filter(([key, value]) =>
@@ -127,7 +139,7 @@ function consumerError(
 /** True when the error says the consumer or its stream is gone. */
 export function isMissing(error: unknown): boolean {
   return error instanceof JetStreamApiError &&
-    (error.code === CONSUMER_NOT_FOUND || error.code === 10059);
+    (error.code === CONSUMER_NOT_FOUND || error.code === STREAM_NOT_FOUND);
 }
 
 /** Options of a {@linkcode Puller}. */

@@ -86,6 +86,36 @@ test("Actors.register creates a durable consumer with the actor's server-side op
   assert.equal(after.config.max_ack_pending, 60);
 });
 
+test("Actors.register creates a missing stream from the event and leaves an existing one", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number(), { limits: { messages: 50 } });
+  const a = new Actor("first-here", e, () => {});
+  await using conn = await new Actors(a).connect(server.url);
+  await conn.register();
+  const jsm = await jetstreamManager(conn.connection);
+  const info = await jsm.streams.info(e.streamName);
+  assert.deepEqual(info.config.subjects, [e.name]);
+  assert.equal(info.config.max_msgs, 50);
+  assert.equal(info.config.retention, "interest");
+  // A publisher that later registers the same event finds its stream in place.
+  await using events = await new Events(e).connect(server.url);
+  await events.register();
+  await events.emit(e, 7, { sync: true });
+  const seen: number[] = [];
+  const b = new Actor("first-here", e, (n) => void seen.push(n));
+  await using again = await new Actors(b).connect(server.url);
+  await again.register();
+  await again.listen({ burst: true, logger: quiet });
+  assert.deepEqual(seen, [7]);
+});
+
+test("Actors.connect names the server it cannot reach", async () => {
+  await assert.rejects(
+    new Actors().connect("nats://127.0.0.1:1"),
+    /Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/,
+  );
+});
+
 test("Actors.register names the actor and the immutable option that changed", async () => {
   await using server = await startNatsServer();
   const e = new Event(uniqueName(), v.string());
