@@ -18,7 +18,9 @@
 export { Actor, ExecuteIn } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors/actors.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
+export { Clock, minutePassed } from "./src/clock.ts";
 export { CloudEvent } from "./src/events/cloud_event.ts";
+export { filterTime, rateLimit, requireThat, suppress } from "./src/decorators.ts";
 export { Event } from "./src/events/event.ts";
 export { Events } from "./src/events/events.ts";
 export { bytes, dateTime, defaultSerializer, text, typed } from "./src/events/schema.ts";
@@ -58,7 +60,18 @@ export type {
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
 export type { Logger } from "./src/_logger.ts";
+export type { ClockOptions, ClockRunOptions } from "./src/clock.ts";
 export type { CloudEventAttributes } from "./src/events/cloud_event.ts";
+export type {
+  Decorator,
+  ErrorClass,
+  FilterTimeOptions,
+  RequireThatOptions,
+  SkippingDecorator,
+  SuppressOptions,
+  TimePattern,
+  TimeRange,
+} from "./src/decorators.ts";
 export type { ConnectionOptions, NatsConnection, ServerOrConnection } from "./src/connection.ts";
 export type { EmitOptions, EmitResult } from "./src/events/emit.ts";
 export type { EventOptions, ResponseSpec } from "./src/events/event.ts";
