@@ -114,8 +114,13 @@ class SlotPermit implements Permit {
   }
 }
 
-/** A waiting `acquire`: a node of its level's queue and of its signal's list. */
-class Ticket {
+/**
+ * A waiting `acquire`: a node of its level's queue and of its signal's list. Once
+ * granted, the ticket itself is the permit, which saves an allocation per grant.
+ */
+class Ticket implements Permit {
+  /** Set when granted, cleared on release. */
+  slots: Slots | undefined = undefined;
   readonly level: Priority;
   /** Enqueue order, the tie-breaker between levels. */
   readonly seq: number;
@@ -133,6 +138,17 @@ class Ticket {
     this.level = level;
     this.seq = seq;
     this.since = since;
+  }
+
+  release(): void {
+    const slots = this.slots;
+    if (slots === undefined) throw new Error("Cannot release a permit that was already released");
+    this.slots = undefined;
+    slots.release();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.slots !== undefined) this.release();
   }
 }
 
@@ -252,7 +268,8 @@ class Slots {
       this.#unlink(ticket);
       const resolve = ticket.resolve!;
       ticket.resolve = ticket.reject = undefined;
-      resolve(new SlotPermit(this));
+      ticket.slots = this;
+      resolve(ticket);
       return;
     }
     this.available++;

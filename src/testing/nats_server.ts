@@ -266,10 +266,14 @@ class NatsServerImpl implements NatsServer {
       return;
     }
     send(child, signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const exited = await Promise.race([
       this.#exited.then(() => true),
-      sleep(grace).then(() => false),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), grace);
+      }),
     ]);
+    clearTimeout(timer);
     if (!exited) {
       send(child, "SIGKILL");
       await this.#exited;
