@@ -18,6 +18,8 @@
 export { Actor, ExecuteIn } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors/actors.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
+export { workerHandler, workerModule } from "./src/actors/workers/worker_handler.ts";
+export { WorkerCrashError } from "./src/actors/workers/worker_pool.ts";
 export { Clock, minutePassed } from "./src/clock.ts";
 export { CloudEvent } from "./src/events/cloud_event.ts";
 export { filterTime, rateLimit, requireThat, suppress } from "./src/decorators.ts";
@@ -36,6 +38,13 @@ export {
   UnrecoverableError,
   ValidationError,
 } from "./src/errors.ts";
+export { CurrentContext } from "./src/middlewares/current_context.ts";
+export { ErrorThreshold } from "./src/middlewares/error_threshold.ts";
+export { ExtraLog } from "./src/middlewares/extra_log.ts";
+export { Frequency } from "./src/middlewares/frequency.ts";
+export { SentryMiddleware } from "./src/middlewares/sentry.ts";
+export { StatsdMiddleware } from "./src/middlewares/statsd.ts";
+export { TextLog } from "./src/middlewares/text_log.ts";
 export { aesGcm } from "./src/serializers/aes_gcm.ts";
 export { bytesSerializer } from "./src/serializers/bytes.ts";
 export { dateTimeSerializer } from "./src/serializers/date_time.ts";
@@ -45,8 +54,10 @@ export { hmac } from "./src/serializers/hmac.ts";
 export { jsonSerializer } from "./src/serializers/json.ts";
 export { msgpack } from "./src/serializers/msgpack.ts";
 export { textSerializer } from "./src/serializers/text.ts";
+export { Services } from "./src/services/services.ts";
 
 export type {
+  ActorHandler,
   ActorOptions,
   Context,
   FailureContext,
@@ -58,7 +69,15 @@ export type {
   SuccessContext,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
+export type {
+  AnyHandler,
+  WorkerExport,
+  WorkerHandler,
+  WorkerModule,
+} from "./src/actors/workers/worker_handler.ts";
+export type { WorkerKind } from "./src/actors/workers/worker_pool.ts";
 export type { Logger } from "./src/_logger.ts";
 export type { ClockOptions, ClockRunOptions } from "./src/clock.ts";
 export type { CloudEventAttributes } from "./src/events/cloud_event.ts";
@@ -73,17 +92,36 @@ export type {
   TimeRange,
 } from "./src/decorators.ts";
 export type { ConnectionOptions, NatsConnection, ServerOrConnection } from "./src/connection.ts";
-export type { EmitOptions, EmitResult } from "./src/events/emit.ts";
+export type {
+  EmitHook,
+  EmitHookScope,
+  EmitInfo,
+  EmitOptions,
+  EmitOutcome,
+  EmitResult,
+} from "./src/events/emit.ts";
 export type { EventOptions, ResponseSpec } from "./src/events/event.ts";
-export type { ConnectedEvents } from "./src/events/events.ts";
+export type { ConnectedEvents, EventsConnectOptions } from "./src/events/events.ts";
 export type { Limits } from "./src/events/limits.ts";
 export type { MonitoredEvent, MonitorOptions } from "./src/events/monitor.ts";
 export type { RequestOptions } from "./src/events/request.ts";
 export type { RegisterStreamsOptions } from "./src/events/stream.ts";
 export type { StandardSchemaV1, WalnatsSchema } from "./src/events/schema.ts";
 export type { ValidationIssue } from "./src/errors.ts";
+export type { FailureTarget } from "./src/middlewares/_job.ts";
+export type { ErrorThresholdOptions } from "./src/middlewares/error_threshold.ts";
+export type { ExtraLogOptions, ExtraLogRecord } from "./src/middlewares/extra_log.ts";
+export type { FrequencyOptions } from "./src/middlewares/frequency.ts";
+export type { SentryCaptureContext, SentryClient } from "./src/middlewares/sentry.ts";
+export type { StatsdOptions } from "./src/middlewares/statsd.ts";
+export type { TextLogOptions } from "./src/middlewares/text_log.ts";
 export type { AesGcmKeys } from "./src/serializers/aes_gcm.ts";
 export type { FernetOptions } from "./src/serializers/fernet.ts";
 export type { GzipOptions } from "./src/serializers/gzip.ts";
 export type { HmacHash, HmacOptions } from "./src/serializers/hmac.ts";
 export type { Serializer } from "./src/serializers/serializer.ts";
+export type { AsyncApiDocument, AsyncApiObject, AsyncApiOptions } from "./src/services/asyncapi.ts";
+export type { DiagramOptions } from "./src/services/diagrams.ts";
+export type { JsonSchema } from "./src/services/_json_schema.ts";
+export type { Service } from "./src/services/service.ts";
+export type { ServiceOptions } from "./src/services/services.ts";

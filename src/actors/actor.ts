@@ -6,14 +6,49 @@
 import { checkDescription, checkName } from "../_names.ts";
 import type { Event } from "../events/event.ts";
 import { Priority } from "./priority.ts";
+import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 
-/** Where the handler runs. */
+/**
+ * Where the handler runs. `"thread"` and `"process"` need a worker handler
+ * ({@linkcode workerHandler}): a function cannot be sent to a worker, a module URL can.
+ *
+ * @example A CPU-bound actor in worker processes
+ * ```ts ignore
+ * import { Actor, ExecuteIn, workerHandler } from "@walnats/walnats";
+ * import { dayPassed } from "./events.ts";
+ *
+ * export const dailyReport = new Actor(
+ *   "daily-report",
+ *   dayPassed,
+ *   workerHandler<typeof import("./jobs.ts"), "dailyReport">(
+ *     new URL("./jobs.ts", import.meta.url),
+ *     "dailyReport",
+ *   ),
+ *   { executeIn: ExecuteIn.PROCESS },
+ * );
+ * ```
+ */
 export const ExecuteIn = {
-  /** On the event loop of the listener (async or fast sync handlers). */
+  /**
+   * On the event loop of the listener: async handlers, or sync ones that are fast.
+   * A worker handler is imported into the listener.
+   */
   MAIN: "main",
-  /** In a pool of long-lived Web Workers (blocking handlers; cooperative cancel). */
+  /**
+   * In a pool of long-lived Web Workers (`listen({ maxThreads })`), for handlers that
+   * block. The job's signal is mirrored into the worker: an async handler sees it abort,
+   * and a blocking one sees `signal.aborted` turn true when it polls it. A handler that
+   * ignores it keeps its worker until it returns.
+   */
   THREAD: "thread",
-  /** In isolated Web Workers that are terminated on timeout (CPU-bound handlers). */
+  /**
+   * In a pool of worker processes of the same runtime (`listen({ maxProcesses })`), for
+   * CPU-bound handlers: on `jobTimeout` (and on shutdown after the grace period) the
+   * process is killed, so even a busy loop stops; a process that crashes or runs out of
+   * memory fails only its job. Either way the job is retried and another process takes
+   * the next job. Processes get the listener's unrestricted permissions and working
+   * directory (`listen({ processArgs })` adds runtime flags).
+   */
   PROCESS: "process",
 } as const;
 /** Where the handler runs: `"main"`, `"thread"` or `"process"`. */
@@ -47,6 +82,11 @@ export interface Job {
 
 /** A handler: gets the message (and the job) and returns the response, if the event has one. */
 export type Handler<T, R> = (message: T, job: Job) => HandlerResult<R>;
+/**
+ * What an actor runs: a function, or a worker handler (module URL + export name) whose
+ * exported function is checked like a plain handler.
+ */
+export type ActorHandler<T, R> = Handler<T, R> | WorkerHandler<Handler<T, R>>;
 /** What a handler returns: the response type for request/response events, anything otherwise. */
 export type HandlerResult<R> = [R] extends [never] ? unknown : R | Promise<R>;
 
@@ -106,7 +146,11 @@ export interface ActorOptions {
   readonly maxJobs?: number;
   /** Abort the job (its `signal`) and fail it after this long. @default 32000 */
   readonly jobTimeout?: number;
-  /** Where the handler runs. @default "main" */
+  /**
+   * Where the handler runs: `"main"`, `"thread"` (Web Workers) or `"process"` (worker
+   * processes); the last two need a worker handler. See {@linkcode ExecuteIn}.
+   * @default "main"
+   */
   readonly executeIn?: ExecuteIn;
   /**
    * Delay before each retry: the first retry waits `retryDelay[0]`, later ones the
@@ -142,8 +186,8 @@ export class Actor<T, R = never> {
   readonly name: string;
   /** The event it listens to. */
   readonly event: Event<T, R>;
-  /** The handler. */
-  readonly handler: Handler<T, R>;
+  /** The handler: a function, or a worker handler (module URL + export name). */
+  readonly handler: ActorHandler<T, R>;
   /** Description stored with the consumer. */
   readonly description: string | undefined;
   /** Milliseconds without ack or pulse before the server redelivers. */
@@ -172,15 +216,17 @@ export class Actor<T, R = never> {
    *
    * @param name kebab-case, unique among the actors of the event; the consumer name
    * @param event the event to handle
-   * @param handler the function called for each message
+   * @param handler the function called for each message, or a worker handler
+   *   ({@linkcode workerHandler}) for `executeIn: "thread"` / `"process"`
    * @param options limits, retries, timeouts, priority, middlewares
-   * @throws {TypeError} for an invalid name, description or option type
+   * @throws {TypeError} for an invalid name, description or option type, and for a
+   *   plain function with `executeIn` other than `"main"`
    * @throws {RangeError} for a non-positive number where one is required
    */
   constructor(
     name: string,
     event: Event<T, R>,
-    handler: Handler<T, NoInfer<R>>,
+    handler: Handler<T, NoInfer<R>> | WorkerHandler<Handler<NoInfer<T>, NoInfer<R>>>,
     options: ActorOptions = {},
   ) {
     checkName("actor", name, false);
@@ -188,8 +234,10 @@ export class Actor<T, R = never> {
     if (!event || typeof event.name !== "string" || !event.serializer) {
       throw new TypeError(`Invalid event of actor "${name}": expected an Event`);
     }
-    if (typeof handler !== "function") {
-      throw new TypeError(`Invalid handler of actor "${name}": expected a function`);
+    if (typeof handler !== "function" && !isWorkerHandler(handler)) {
+      throw new TypeError(
+        `Invalid handler of actor "${name}": expected a function or a worker handler`,
+      );
     }
     checkDescription("actor", name, options.description);
     const positive = (key: string, value: number | undefined, integer: boolean) => {
@@ -225,10 +273,11 @@ export class Actor<T, R = never> {
         `${where}: executeIn must be "main", "thread" or "process", got ${executeIn}`,
       );
     }
-    if (executeIn !== ExecuteIn.MAIN) {
+    if (executeIn !== ExecuteIn.MAIN && !isWorkerHandler(handler)) {
       throw new TypeError(
-        `${where}: executeIn "${executeIn}" needs a worker handler (module URL and export name), ` +
-          "not a plain function; worker execution is not available in this version",
+        `Invalid handler of actor "${name}": executeIn "${executeIn}" needs a worker handler, ` +
+          "not a plain function (a function cannot be sent to a worker); export it from a " +
+          'module and pass workerHandler(new URL("./jobs.ts", import.meta.url), "exportName")',
       );
     }
     const priority = options.priority ?? Priority.NORMAL;

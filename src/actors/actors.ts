@@ -12,6 +12,7 @@ import type { Actor } from "./actor.ts";
 import { registerConsumer } from "./consumer.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
+import { WorkerPools } from "./workers/worker_pool.ts";
 
 /** Options of `listen()`. Durations are milliseconds. */
 export interface ListenOptions {
@@ -27,10 +28,23 @@ export interface ListenOptions {
   readonly batch?: number;
   /** Jobs running at once across all actors of this listener. @default 16 */
   readonly maxJobs?: number;
-  /** Web Workers for `executeIn: "thread"`. @default min(32, cores + 4) */
+  /**
+   * Web Workers for `executeIn: "thread"`, started on demand and shared by all actors.
+   * @default min(32, cores + 4)
+   */
   readonly maxThreads?: number;
-  /** Isolated Web Workers for `executeIn: "process"`. @default cores */
+  /**
+   * Worker processes for `executeIn: "process"`, started on demand and shared by all
+   * actors. @default cores
+   */
   readonly maxProcesses?: number;
+  /**
+   * Extra runtime arguments for worker processes, before the entry script: for Deno e.g.
+   * `["--allow-read=./data", "--v8-flags=--max-old-space-size=512"]` (the listener's
+   * unrestricted permissions are passed on by themselves), for Bun e.g. `["--smol"]`.
+   * @default []
+   */
+  readonly processArgs?: readonly string[];
   /** On shutdown, how long running jobs may finish before their signal aborts. @default 5000 */
   readonly shutdownGrace?: number;
   /** Where the listener reports. @default console */
@@ -47,6 +61,11 @@ export interface Health {
   readonly actors: Readonly<
     Record<string, { running: number; outstanding: number; lastPull: number }>
   >;
+  /** Workers alive now, by pool (`executeIn`), and how many of them run a job. */
+  readonly workers: {
+    readonly thread: { readonly alive: number; readonly busy: number };
+    readonly process: { readonly alive: number; readonly busy: number };
+  };
 }
 
 /** An `Actors` registry bound to a connection. Dispose it (`await using`) to close. */
@@ -138,6 +157,7 @@ class ConnectedActorsImpl implements ConnectedActors {
   readonly #actors: readonly Actor<unknown, unknown>[];
   readonly #owned: boolean;
   #runners: ActorRunner[] = [];
+  #pools: WorkerPools | undefined;
 
   constructor(actors: readonly Actor<unknown, unknown>[], nc: NatsConnection, owned: boolean) {
     this.connection = nc;
@@ -161,7 +181,16 @@ class ConnectedActorsImpl implements ConnectedActors {
       };
       running += r.running;
     }
-    return { connected: !this.connection.isClosed(), running, actors };
+    const pool = (p: WorkerPools["thread"] | undefined) => ({
+      alive: p?.size ?? 0,
+      busy: p?.busy ?? 0,
+    });
+    return {
+      connected: !this.connection.isClosed(),
+      running,
+      actors,
+      workers: { thread: pool(this.#pools?.thread), process: pool(this.#pools?.process) },
+    };
   }
 
   async listen(options: ListenOptions = {}): Promise<void> {
@@ -177,8 +206,19 @@ class ConnectedActorsImpl implements ConnectedActors {
       );
     }
     if (this.#runners.length) throw new TypeError("Cannot listen twice at once on one connection");
-    // Worker pools start lazily; nothing here uses them yet.
-    void (options.maxThreads ?? Math.min(32, availableParallelism() + 4));
+    if (
+      options.processArgs !== undefined &&
+      !(Array.isArray(options.processArgs) &&
+        options.processArgs.every((a) => typeof a === "string"))
+    ) {
+      throw new TypeError("Invalid listen option: processArgs must be an array of strings");
+    }
+    // Workers start on the first job that needs one.
+    const pools = new WorkerPools(
+      options.maxThreads ?? Math.min(32, availableParallelism() + 4),
+      options.maxProcesses ?? availableParallelism(),
+      { processArgs: options.processArgs },
+    );
     const { signal, burst = false, logger = consoleLogger } = options;
     const expires = options.pollDelay ?? 5000;
     const heartbeat = Math.max(100, Math.min(5000, expires / 2));
@@ -201,9 +241,11 @@ class ConnectedActorsImpl implements ConnectedActors {
       noWait: burst,
       batch: options.batch ?? Number.MAX_SAFE_INTEGER,
       maxPolls: options.maxPolls ?? Number.POSITIVE_INFINITY,
+      pools,
     };
     for (const actor of this.#actors) runners.push(new ActorRunner(actor, deps));
     this.#runners = runners;
+    this.#pools = pools;
     const finished = () => runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained)));
     // Missed heartbeats: the link (or the server) died under outstanding requests.
     const watchdog = burst ? undefined : setInterval(() => {
@@ -230,6 +272,8 @@ class ConnectedActorsImpl implements ConnectedActors {
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));
+      await pools.close();
+      this.#pools = undefined;
       if (!this.connection.isClosed()) await this.connection.flush();
       this.#runners = [];
     }

@@ -12,9 +12,11 @@ import { parseDelay, REPLY, TRACE } from "../headers.ts";
 import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
 import type { Actor, Context, FailureContext, Middleware, SuccessContext } from "./actor.ts";
 import { Puller } from "./consumer.ts";
+import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { runHandler } from "./handler.ts";
 import type { Permit, PrioritySemaphore } from "./priority.ts";
+import type { WorkerPools } from "./workers/worker_pool.ts";
 
 /** What a runner needs from its listener. */
 export interface RunnerDeps {
@@ -33,6 +35,8 @@ export interface RunnerDeps {
   readonly noWait: boolean;
   readonly batch: number;
   readonly maxPolls: number;
+  /** Worker pools for actors with `executeIn` "thread" or "process". */
+  readonly pools?: WorkerPools;
 }
 
 /** The reason a job's signal aborts with on shutdown. */
@@ -217,6 +221,7 @@ export class ActorRunner {
       // The payload will never decode: retrying cannot help.
       delivery.term();
       this.#early.delete(seq);
+      this.#answerFailure(delivery, error);
       this.#deps.logger.error(
         `message ${seq} of actor "${actor.name}" terminated: cannot decode: ${
           (error as Error).message
@@ -229,12 +234,19 @@ export class ActorRunner {
     this.#hook("onStart", context, {});
     const controller = new AbortController();
     this.#controllers.add(controller);
-    const outcome = await runHandler(
-      actor,
-      message,
-      { attempt, traceId: context.traceId, metadata },
-      controller,
-      () => delivery.working(),
+    const outcome = await jobScope(
+      { context, headers: delivery.headers },
+      () =>
+        runHandler(
+          actor,
+          message,
+          { attempt, traceId: context.traceId, metadata },
+          controller,
+          () => delivery.working(),
+          this.#deps.pools,
+        ),
+      (error) =>
+        this.#deps.logger.error(`middleware aroundJob of actor "${actor.name}" failed`, { error }),
     );
     this.#controllers.delete(controller);
     const inbox = delivery.headers?.get(REPLY) || undefined;
@@ -258,7 +270,7 @@ export class ActorRunner {
           this.#deps.logger.error(
             `invalid response of actor "${actor.name}": ${(error as Error).message}`,
           );
-          this.#hook("onFailure", context, { error });
+          this.#hook("onFailure", context, { error, duration: outcome.duration });
           return;
         }
       }
@@ -273,6 +285,7 @@ export class ActorRunner {
       delivery.nak(0);
     } else if (settleFailure(actor, delivery, attempt, error) === "terminated") {
       this.#early.delete(seq);
+      this.#answerFailure(delivery, error);
       this.#deps.logger.error(
         `message ${seq} of actor "${actor.name}" terminated after attempt ${attempt}`,
         {
@@ -280,7 +293,15 @@ export class ActorRunner {
         },
       );
     }
-    this.#hook("onFailure", context, { error });
+    this.#hook("onFailure", context, { error, duration: outcome.duration });
+  }
+
+  /** A request's message was terminated: no response will come, so tell the caller now. */
+  #answerFailure(delivery: Delivery, error: unknown): void {
+    const inbox = delivery.headers?.get(REPLY);
+    if (!this.actor.event.response || !inbox) return;
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    sendResponseError(this.#deps.nc, inbox, reason);
   }
 
   #context(delivery: Delivery, message: unknown, attempt: number): Context {

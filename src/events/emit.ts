@@ -4,7 +4,8 @@
  * @module
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { consoleLogger } from "../_logger.ts";
 import { buildHeaders } from "../headers.ts";
 import type { CloudEvent } from "./cloud_event.ts";
 import type { Event } from "./event.ts";
@@ -48,6 +49,7 @@ export interface Outgoing {
 /**
  * Validate and encode a message, build its headers.
  *
+ * @param extra headers added by emit hooks (a header set by `meta` wins)
  * @throws {ValidationError} when the message does not match the schema (nothing is sent)
  * @throws {SerializerError} when it cannot be encoded
  */
@@ -56,18 +58,99 @@ export async function encodeOutgoing<T>(
   message: T,
   options: EmitOptions,
   reply?: string,
+  extra?: Readonly<Record<string, string>>,
 ): Promise<Outgoing> {
   checkOptions(event, options);
   const valid = await validate(event.schema, message, `message of event "${event.name}"`);
   const data = await event.serializer.encode(valid);
-  const headers = buildHeaders({
+  let headers = buildHeaders({
     uid: options.uid,
     traceId: options.traceId,
     delayUntil: options.delay ? Date.now() + options.delay : undefined,
     reply,
     meta: options.meta,
   });
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    headers ??= natsHeaders();
+    if (!headers.has(name)) headers.set(name, value);
+  }
   return { data, headers };
+}
+
+/** What an emit hook learns about one `emit` or `request` call. */
+export interface EmitInfo {
+  /** The event emitted. */
+  readonly event: Event<unknown, unknown>;
+  /** `"emit"`, or `"request"` (the call then waits for the actor's response). */
+  readonly operation: "emit" | "request";
+  /** The options of the call. */
+  readonly options: EmitOptions;
+}
+
+/** How an `emit` or `request` call ended. */
+export interface EmitOutcome {
+  /** Why it failed (validation, publish, timeout…); absent on success. */
+  readonly error?: unknown;
+  /** The stream's answer, for `emit` with `sync: true`. */
+  readonly result?: EmitResult;
+}
+
+/** What an emit hook returns for one call. */
+export interface EmitHookScope {
+  /** Headers to add to the message (a header the caller set in `meta` wins). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Called once when the call ends: for `emit` after the publish (or the stream's
+   * ack with `sync`), for `request` when the response arrived or the request failed.
+   */
+  end?(outcome: EmitOutcome): void;
+}
+
+/**
+ * Observes every `emit` and `request` of a connected `Events` registry and may add
+ * headers to the message, such as a trace context. Given to `Events.connect`
+ * (`emitHooks`). A hook that throws is logged and ignored: it never stops a message.
+ */
+export interface EmitHook {
+  /**
+   * Called at the start of each call, before the message is validated.
+   *
+   * @param info the event, the operation and its options
+   * @returns headers to add and a callback for the outcome, or nothing
+   */
+  onEmit(info: EmitInfo): EmitHookScope | void;
+}
+
+/** Start the hooks of one call: their headers, and one `end` for all of them. */
+export function startEmitHooks(
+  hooks: readonly EmitHook[],
+  info: EmitInfo,
+): { headers: Record<string, string> | undefined; end(outcome: EmitOutcome): void } {
+  if (hooks.length === 0) return { headers: undefined, end() {} };
+  const scopes: EmitHookScope[] = [];
+  let headers: Record<string, string> | undefined;
+  for (const hook of hooks) {
+    try {
+      const scope = hook.onEmit(info);
+      if (!scope) continue;
+      scopes.push(scope);
+      if (scope.headers) headers = { ...headers, ...scope.headers };
+    } catch (error) {
+      consoleLogger.error(`emit hook of event "${info.event.name}" failed`, { error });
+    }
+  }
+  return {
+    headers,
+    end(outcome) {
+      for (const scope of scopes) {
+        try {
+          scope.end?.(outcome);
+        } catch (error) {
+          consoleLogger.error(`emit hook of event "${info.event.name}" failed`, { error });
+        }
+      }
+    },
+  };
 }
 
 function checkOptions(event: Event<unknown, unknown>, options: EmitOptions): void {

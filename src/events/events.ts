@@ -5,11 +5,27 @@
  */
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
-import { type EmitOptions, type EmitResult, encodeOutgoing, publish } from "./emit.ts";
+import {
+  type EmitHook,
+  type EmitOptions,
+  type EmitResult,
+  encodeOutgoing,
+  publish,
+  startEmitHooks,
+} from "./emit.ts";
 import type { Event } from "./event.ts";
 import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
 import { type RequestOptions, ResponseMux } from "./request.ts";
 import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
+
+/** Options of `Events.connect`. */
+export interface EventsConnectOptions {
+  /**
+   * Observe every `emit` and `request` and add headers to their messages,
+   * e.g. `otel().emitHook` for tracing. @default []
+   */
+  readonly emitHooks?: readonly EmitHook[];
+}
 
 /** An `Events` registry bound to a connection. Dispose it (`await using`) to close. */
 export interface ConnectedEvents extends AsyncDisposable {
@@ -95,13 +111,20 @@ export class Events {
    * `NatsConnection` (then it is left open on close).
    *
    * @param server URL(s), connection options or a connection @default nats://127.0.0.1:4222
+   * @param options hooks around each emit and request
    * @returns the connected registry
    */
-  async connect(server?: ServerOrConnection): Promise<ConnectedEvents> {
+  async connect(
+    server?: ServerOrConnection,
+    options: EventsConnectOptions = {},
+  ): Promise<ConnectedEvents> {
     const { nc, owned } = await useConnection(server);
-    return new ConnectedEventsImpl(this.events, nc, owned);
+    return new ConnectedEventsImpl(this.events, nc, owned, options.emitHooks ?? []);
   }
 }
+
+/** The longest `request()` timeout, in milliseconds (what a timer can hold). */
+const MAX_TIMEOUT = 2 ** 31 - 1;
 
 class ConnectedEventsImpl implements ConnectedEvents {
   readonly connection: NatsConnection;
@@ -110,15 +133,22 @@ class ConnectedEventsImpl implements ConnectedEvents {
   readonly #owned: boolean;
   readonly #js: JetStreamClient;
   readonly #mux: ResponseMux;
+  readonly #hooks: readonly EmitHook[];
   #closed = false;
 
-  constructor(events: readonly Event<unknown, unknown>[], nc: NatsConnection, owned: boolean) {
+  constructor(
+    events: readonly Event<unknown, unknown>[],
+    nc: NatsConnection,
+    owned: boolean,
+    hooks: readonly EmitHook[],
+  ) {
     this.connection = nc;
     this.#events = new Set(events);
     this.#names = new Set(events.map((e) => e.name));
     this.#owned = owned;
     this.#js = jetstream(nc);
     this.#mux = new ResponseMux(nc);
+    this.#hooks = [...hooks];
   }
 
   async register(options?: RegisterStreamsOptions): Promise<void> {
@@ -143,8 +173,26 @@ class ConnectedEventsImpl implements ConnectedEvents {
     options: EmitOptions = {},
   ): Promise<EmitResult | undefined> {
     this.#check(event, "emit");
-    const out = await encodeOutgoing(event, message, options);
-    return publish(this.connection, this.#js, event.name, out, options.sync ?? false);
+    const hooks = startEmitHooks(this.#hooks, {
+      event: event as Event<unknown, unknown>,
+      operation: "emit",
+      options,
+    });
+    try {
+      const out = await encodeOutgoing(event, message, options, undefined, hooks.headers);
+      const result = await publish(
+        this.connection,
+        this.#js,
+        event.name,
+        out,
+        options.sync ?? false,
+      );
+      hooks.end({ result });
+      return result;
+    } catch (error) {
+      hooks.end({ error });
+      throw error;
+    }
   }
 
   async request<T, R>(event: Event<T, R>, message: T, options: RequestOptions = {}): Promise<R> {
@@ -155,16 +203,27 @@ class ConnectedEventsImpl implements ConnectedEvents {
       );
     }
     const { timeout = 4000, signal } = options;
-    if (!(Number.isFinite(timeout) && timeout > 0)) {
+    // Timers take at most 2^31-1 ms; a longer one would fire at once.
+    if (!(Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_TIMEOUT)) {
       throw new RangeError(
-        `Cannot request event "${event.name}": timeout must be positive, got ${timeout}`,
+        `Cannot request event "${event.name}": timeout must be positive milliseconds ` +
+          `up to ${MAX_TIMEOUT}, got ${timeout}`,
       );
     }
     signal?.throwIfAborted();
     const { inbox, response } = this.#mux.wait(event, { timeout, signal });
+    const hooks = startEmitHooks(this.#hooks, {
+      event: event as Event<unknown, unknown>,
+      operation: "request",
+      options,
+    });
+    response.then(() => hooks.end({}), (error) => hooks.end({ error }));
     try {
-      const out = await encodeOutgoing(event, message, options, inbox);
-      this.connection.publish(event.name, out.data, { headers: out.headers });
+      const out = await encodeOutgoing(event, message, options, inbox, hooks.headers);
+      // Aborted (or timed out) while encoding: nobody waits for an answer, send nothing.
+      if (this.#mux.waiting(inbox)) {
+        this.connection.publish(event.name, out.data, { headers: out.headers });
+      }
     } catch (error) {
       this.#mux.cancel(inbox, error);
     }

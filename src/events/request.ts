@@ -13,7 +13,7 @@ import { validate } from "./schema.ts";
 
 /** Options of `request()`: those of emit (but `sync`), a timeout and a signal. */
 export interface RequestOptions extends Omit<EmitOptions, "sync"> {
-  /** How long to wait for the response, in milliseconds. @default 4000 */
+  /** How long to wait for the response, in milliseconds (at most 2^31-1). @default 4000 */
   readonly timeout?: number;
   /** Abort the wait; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
@@ -88,19 +88,23 @@ export class ResponseMux {
     return { inbox, response };
   }
 
+  /** Whether the request of this inbox still waits (not answered, timed out or aborted). */
+  waiting(inbox: string): boolean {
+    return this.#pending.has(tokenOf(inbox));
+  }
+
   /** Forget a waiter whose request could not be sent. */
   cancel(inbox: string, error: unknown): void {
-    const token = inbox.slice(inbox.lastIndexOf(".") + 1);
-    this.#pending.get(token)?.reject(error);
+    this.#pending.get(tokenOf(inbox))?.reject(error);
   }
 
   async #dispatch(msg: Msg): Promise<void> {
-    const token = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-    const pending = this.#pending.get(token);
+    const pending = this.#pending.get(tokenOf(msg.subject));
     if (!pending) return; // late or duplicate response: the first one won
     const { event } = pending;
-    const reason = msg.headers?.get(RESPONSE_ERROR);
-    if (reason) {
+    if (msg.headers?.has(RESPONSE_ERROR)) {
+      // An empty reason still means an error, not an empty response.
+      const reason = msg.headers.get(RESPONSE_ERROR) || "no reason given";
       pending.reject(new ResponseError(event.name, reason));
       return;
     }
@@ -119,4 +123,8 @@ export class ResponseMux {
     this.#sub?.unsubscribe();
     this.#sub = undefined;
   }
+}
+
+function tokenOf(inbox: string): string {
+  return inbox.slice(inbox.lastIndexOf(".") + 1);
 }

@@ -16,6 +16,7 @@ import {
   type NatsConnection,
   RequestTimeoutError,
   ResponseError,
+  UnrecoverableError,
   ValidationError,
 } from "../../mod.ts";
 import { ResponseMux } from "../../src/events/request.ts";
@@ -79,19 +80,20 @@ async function setup<T, R>(
 test("ConnectedEvents.request returns the actor's response, decoded and typed", async () => {
   await using server = await startNatsServer();
   const e = adder();
-  const seen: { a: number; b: number }[] = [];
-  const a = new Actor("adder", e, (m) => {
-    seen.push(m);
+  const seen: { message: { a: number; b: number }; traceId: string | undefined }[] = [];
+  const a = new Actor("adder", e, (m, job: Job) => {
+    seen.push({ message: m, traceId: job.traceId });
     return { sum: m.a + m.b };
   });
   await using ctx = await setup(server.url, e, [a]);
   const response: { sum: number } = await ctx.events.request(e, { a: 2, b: 40 });
   assert.deepEqual(response, { sum: 42 });
-  assert.deepEqual(seen, [{ a: 2, b: 40 }]);
-  // Request options reach the actor like emit's do.
-  const traced = new Actor("tracer", e, (m, job: Job) => ({ sum: m.a + job.attempt }));
-  await using ctx2 = await setup(server.url, e, [traced]);
-  assert.deepEqual(await ctx2.events.request(e, { a: 1, b: 0 }, { traceId: "t-9" }), { sum: 2 });
+  // Emit's options reach the actor as they do for emit.
+  assert.deepEqual(await ctx.events.request(e, { a: 1, b: 0 }, { traceId: "t-9" }), { sum: 1 });
+  assert.deepEqual(seen, [
+    { message: { a: 2, b: 40 }, traceId: undefined },
+    { message: { a: 1, b: 0 }, traceId: "t-9" },
+  ]);
 });
 
 test("ConnectedEvents.request honours delay, and a plain event or bad timeout is refused", async () => {
@@ -264,6 +266,51 @@ test("ConnectedEvents.request reports an invalid response as ResponseError at on
   assert.ok(lines.some((l) => /invalid response of actor "liar"/.test(l)), lines.join("\n"));
 });
 
+test(
+  "ConnectedEvents.request reports a job that failed for good as ResponseError, not a timeout",
+  async () => {
+    await using server = await startNatsServer();
+    const e = adder();
+    const a = new Actor("quitter", e, (m) => {
+      if (m.a < 0) throw new UnrecoverableError("negative a");
+      throw new Error("always fails");
+    }, { maxAttempts: 2, retryDelay: [50] });
+    await using ctx = await setup(server.url, e, [a]);
+    const started = Date.now();
+    await assert.rejects(
+      ctx.events.request(e, { a: -1, b: 0 }, { timeout: 20_000 }),
+      (err: Error) => err instanceof ResponseError && /negative a/.test(err.message),
+    );
+    await assert.rejects(
+      ctx.events.request(e, { a: 1, b: 0 }, { timeout: 20_000 }),
+      (err: Error) => err instanceof ResponseError && /always fails/.test(err.message),
+    );
+    assert.ok(Date.now() - started < 5_000, "rejected when terminated, not at the timeout");
+  },
+);
+
+test(
+  "Actor with a response tells a raw requester that its message cannot be decoded",
+  async () => {
+    await using server = await startNatsServer();
+    const e = adder();
+    const a = new Actor("adder", e, (m) => ({ sum: m.a + m.b }));
+    await using _ctx = await setup(server.url, e, [a]);
+    await using nc = await connect({ servers: server.url });
+    const inbox = createInbox();
+    const sub = nc.subscribe(inbox, { max: 1 });
+    const h = natsHeaders();
+    h.set("Walnats-Reply", inbox);
+    await jetstream(nc).publish(e.name, encoder.encode('{"a":"five"}'), { headers: h });
+    const timer = setTimeout(() => sub.unsubscribe(), 10_000);
+    const reasons: string[] = [];
+    for await (const msg of sub) reasons.push(msg.headers?.get("Walnats-Error") ?? "");
+    clearTimeout(timer);
+    assert.equal(reasons.length, 1, "an answer came");
+    assert.match(reasons[0], /Invalid message of event/);
+  },
+);
+
 test("ConnectedEvents.request rejects a response that fails the response schema with ValidationError", async () => {
   await using server = await startNatsServer();
   const e = adder();
@@ -323,7 +370,7 @@ test("Actor with a response answers a raw nats.js requester on its Walnats-Reply
   await using server = await startNatsServer();
   const e = adder();
   const a = new Actor("adder", e, (m) => ({ sum: m.a + m.b }));
-  await using ctx = await setup(server.url, e, [a]);
+  await using _ctx = await setup(server.url, e, [a]);
   await using nc = await connect({ servers: server.url });
   const inbox = createInbox();
   const sub = nc.subscribe(inbox, { max: 1 });
@@ -335,7 +382,6 @@ test("Actor with a response answers a raw nats.js requester on its Walnats-Reply
   for await (const msg of sub) responses.push(decoder.decode(msg.data));
   clearTimeout(timer);
   assert.deepEqual(responses, ['{"sum":11}']);
-  assert.ok(ctx.events);
 });
 
 test("ResponseMux leaves no waiter behind after answers, errors, timeouts and aborts", async () => {
@@ -369,6 +415,12 @@ test("ResponseMux leaves no waiter behind after answers, errors, timeouts and ab
   assert.equal(subscriptions(nc), base + 1, "one subscription for all waiters");
   await Promise.all(outcomes);
   assert.equal(mux.size, 0);
+  // An error header without a reason is still an error, not an empty response.
+  const blank = mux.wait(e, { timeout: 10_000 });
+  const h = natsHeaders();
+  h.set("Walnats-Error", "");
+  nc.publish(blank.inbox, new Uint8Array(0), { headers: h });
+  await assert.rejects(blank.response, (err: Error) => err instanceof ResponseError);
   // Responses that come after their waiter gave up are dropped.
   for (const inbox of lateInboxes) nc.publish(inbox, encoder.encode("1"));
   await nc.flush();
@@ -386,7 +438,7 @@ test("ConnectedEvents.request keeps one inbox subscription through timeouts and 
   await using server = await startNatsServer();
   const e = adder();
   const a = new Actor("adder", e, (m) => ({ sum: m.a + m.b }));
-  await using ctx = await setup(server.url, e, [a]);
+  await using _ctx = await setup(server.url, e, [a]);
   await using nc = await connect({ servers: server.url });
   await using conn = await new Events(e).connect(nc);
   const other = adder(); // no stream, no actor: every request times out

@@ -1,0 +1,180 @@
+/**
+ * Dead letters: a terminated message's copy, published to an ordinary event per
+ * actor before the original is terminated, so nothing an actor gives up on is lost.
+ *
+ * @module
+ */
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+} from "@nats-io/jetstream";
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import * as v from "valibot";
+import { MAX_NAME_LENGTH } from "../_names.ts";
+import { Event } from "../events/event.ts";
+import { streamConfig } from "../events/stream.ts";
+import { DELAY, MSG_ID, REPLY } from "../headers.ts";
+
+/** Why a message was given up on. */
+export type DeadLetterReason =
+  /** The last allowed attempt failed. */
+  | "failed"
+  /** The handler threw an `UnrecoverableError`. */
+  | "unrecoverable"
+  /** The payload could not be decoded or did not match the schema. */
+  | "undecodable"
+  /** The handler's return value did not match the event's response schema. */
+  | "invalid-response";
+
+/** The message of a dead-letter event: the original message and why it died. */
+export interface DeadLetter {
+  /** The actor that gave up. */
+  readonly actor: string;
+  /** The original event's name (its subject). */
+  readonly event: string;
+  /** Why the actor gave up. */
+  readonly reason: DeadLetterReason;
+  /** The last error's message. */
+  readonly error: string;
+  /** Attempts made (delayed redeliveries not counted). */
+  readonly attempts: number;
+  /** The original message's sequence number in its stream. */
+  readonly streamSeq: number;
+  /** When the original message was stored, ISO 8601. */
+  readonly timestamp: string;
+  /** The original message's headers (the first value of each). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The original payload, base64: decode it with the original event's serializer. */
+  readonly payload: string;
+}
+
+const deadLetterSchema = v.object({
+  actor: v.string(),
+  event: v.string(),
+  reason: v.picklist(["failed", "unrecoverable", "undecodable", "invalid-response"]),
+  error: v.string(),
+  attempts: v.number(),
+  streamSeq: v.number(),
+  timestamp: v.string(),
+  headers: v.record(v.string(), v.string()),
+  payload: v.string(),
+});
+
+/** Headers of a dead letter, for tools that read raw messages. */
+export const DEAD_LETTER_HEADERS = {
+  actor: "Walnats-Dead-Actor",
+  event: "Walnats-Dead-Event",
+  reason: "Walnats-Dead-Reason",
+  error: "Walnats-Dead-Error",
+  attempts: "Walnats-Dead-Attempts",
+  streamSeq: "Walnats-Dead-Stream-Seq",
+} as const;
+
+/** How long a dead-letter stream keeps its messages: 14 days. */
+export const DEAD_LETTER_AGE = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * The dead-letter event of an actor: subject `dead-letter.<event>.<actor>`, stream
+ * `dead-letter-<event with . → ->-<actor>`.
+ *
+ * @throws {TypeError} when the name would be longer than the server allows
+ */
+export function deadLetterEvent(eventName: string, actorName: string): Event<DeadLetter> {
+  const name = `dead-letter.${eventName}.${actorName}`;
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new TypeError(
+      `Actor "${actorName}" of event "${eventName}": its dead-letter event name would be ` +
+        `${name.length} characters (at most ${MAX_NAME_LENGTH}); shorten a name or set deadLetters: false`,
+    );
+  }
+  return new Event(name, deadLetterSchema, {
+    description: `Messages of "${eventName}" that actor "${actorName}" gave up on`,
+    limits: { age: DEAD_LETTER_AGE },
+  });
+}
+
+const STREAM_NAME_IN_USE = 10058;
+
+/**
+ * Create the dead-letter stream if it is missing. Unlike other events' streams it keeps
+ * every message for {@linkcode DEAD_LETTER_AGE} (retention *limits*): a dead letter must
+ * survive until someone looks, even when no actor listens to it yet. An existing stream is
+ * left as it is.
+ */
+export async function registerDeadLetters(
+  jsm: JetStreamManager,
+  event: Event<DeadLetter>,
+): Promise<void> {
+  const config = {
+    ...streamConfig(event as Event<unknown, unknown>),
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+  };
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return;
+    throw error;
+  }
+}
+
+/** What the scheduler knows about a message it gives up on. */
+export interface DeadLetterFields {
+  readonly actor: string;
+  readonly event: string;
+  readonly reason: DeadLetterReason;
+  readonly error: unknown;
+  readonly attempts: number;
+  readonly streamSeq: number;
+  /** Epoch ms when the original was stored. */
+  readonly timestamp: number;
+  readonly headers: MsgHdrs | undefined;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Publish a dead letter and wait for its stream to store it. The message id is
+ * `<actor>:<event>:<stream seq>`, so a retried publish (after a failure here) stores it once.
+ *
+ * @throws when the stream does not confirm; the caller must not terminate the original then
+ */
+export async function sendDeadLetter(
+  js: JetStreamClient,
+  event: Event<DeadLetter>,
+  fields: DeadLetterFields,
+): Promise<void> {
+  const error = errorText(fields.error);
+  const original: Record<string, string> = {};
+  for (const [key, values] of fields.headers ?? []) {
+    if (key === DELAY || key === REPLY) continue;
+    original[key] = values[0] ?? "";
+  }
+  const letter: DeadLetter = {
+    actor: fields.actor,
+    event: fields.event,
+    reason: fields.reason,
+    error,
+    attempts: fields.attempts,
+    streamSeq: fields.streamSeq,
+    timestamp: new Date(fields.timestamp).toISOString(),
+    headers: original,
+    payload: (fields.data as Uint8Array & { toBase64(): string }).toBase64(),
+  };
+  const h = natsHeaders();
+  h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}`);
+  h.set(DEAD_LETTER_HEADERS.actor, fields.actor);
+  h.set(DEAD_LETTER_HEADERS.event, fields.event);
+  h.set(DEAD_LETTER_HEADERS.reason, fields.reason);
+  h.set(DEAD_LETTER_HEADERS.error, error.replaceAll(/[\r\n]+/g, " ").slice(0, 1000));
+  h.set(DEAD_LETTER_HEADERS.attempts, String(fields.attempts));
+  h.set(DEAD_LETTER_HEADERS.streamSeq, String(fields.streamSeq));
+  await js.publish(event.name, await event.serializer.encode(letter), { headers: h });
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
