@@ -2,7 +2,9 @@
  * Emit throughput, walnats against raw nats.js in one run, 100-byte JSON messages:
  *
  * 1. `emit(event, message)` (core NATS, no confirmation) vs raw `nc.publish()` of the
- *    same bytes, followed by a flush;
+ *    same bytes, followed by a flush: once as a burst (every call made before any is
+ *    awaited), once awaiting each call (the raw loop then yields after each publish,
+ *    since nats.js writes to the socket at each microtask checkpoint);
  * 2. `emit(event, message, { sync: true })` with W emits in flight vs raw
  *    `js.publish()` with the same window W.
  *
@@ -54,10 +56,18 @@ async function stored(stream: string): Promise<number> {
   return (await jsm.streams.info(stream)).state.messages;
 }
 
+/** Core publishes are not confirmed: wait until the stream has them all before the next case. */
+async function waitStored(stream: string): Promise<void> {
+  for (let i = 0; i < 400 && (await stored(stream)) < N; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 const results: [string, number, number][] = [];
 
 for (let repeat = 0; repeat < (SMOKE ? 1 : 2); repeat++) {
-  // 1. fire and forget
+  // 1. fire and forget, in one burst: every emit is called before any is awaited (as a
+  //    loop that collects the promises), against a loop of raw publishes.
   {
     const { event } = await freshEvent();
     const raw = await time(async () => {
@@ -68,14 +78,33 @@ for (let repeat = 0; repeat < (SMOKE ? 1 : 2); repeat++) {
     });
     const { event: e2, events } = await freshEvent();
     const ours = await time(async () => {
+      const all: Promise<unknown>[] = [];
+      for (let i = 0; i < N; i++) all.push(events.emit(e2, { id: i, body }));
+      await Promise.all(all);
+      await nc.flush();
+    });
+    await waitStored(e2.streamName);
+    results.push(["emit vs nc.publish, burst", ours, raw]);
+  }
+  // 1b. fire and forget, awaiting each call. nats.js writes to the socket once per
+  //     microtask checkpoint, so each await costs a write; the raw loop yields once per
+  //     publish too, to pay the same.
+  {
+    const { event } = await freshEvent();
+    const raw = await time(async () => {
+      for (let i = 0; i < N; i++) {
+        nc.publish(event.name, jsonSerializer.encode({ id: i, body }) as Uint8Array);
+        await undefined;
+      }
+      await nc.flush();
+    });
+    const { event: e2, events } = await freshEvent();
+    const ours = await time(async () => {
       for (let i = 0; i < N; i++) await events.emit(e2, { id: i, body });
       await nc.flush();
     });
-    // Core publishes are not confirmed: wait until the stream has them all before the next case.
-    for (let i = 0; i < 200 && (await stored(e2.streamName)) < N; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    results.push(["emit vs nc.publish", ours, raw]);
+    await waitStored(e2.streamName);
+    results.push(["await emit vs nc.publish + await", ours, raw]);
   }
   // 2. confirmed, W in flight
   {

@@ -53,16 +53,41 @@ export interface Outgoing {
  * @throws {ValidationError} when the message does not match the schema (nothing is sent)
  * @throws {SerializerError} when it cannot be encoded
  */
-export async function encodeOutgoing<T>(
+export function encodeOutgoing<T>(
   event: Event<T, unknown>,
   message: T,
   options: EmitOptions,
   reply?: string,
   extra?: Readonly<Record<string, string>>,
-): Promise<Outgoing> {
+): Outgoing | Promise<Outgoing> {
   checkOptions(event, options);
-  const valid = await validate(event.schema, message, `message of event "${event.name}"`);
-  const data = await event.serializer.encode(valid);
+  // Synchronous schemas and serializers (the common case) take no promise at all:
+  // emit is on every publisher's hot path.
+  const valid = validate(event.schema, message, `message of event "${event.name}"`);
+  if (valid instanceof Promise) {
+    return valid.then((v) => finish(event, v, options, reply, extra));
+  }
+  return finish(event, valid, options, reply, extra);
+}
+
+function finish<T>(
+  event: Event<T, unknown>,
+  valid: T,
+  options: EmitOptions,
+  reply: string | undefined,
+  extra: Readonly<Record<string, string>> | undefined,
+): Outgoing | Promise<Outgoing> {
+  const data = event.serializer.encode(valid);
+  const headers = outgoingHeaders(options, reply, extra);
+  if (data instanceof Promise) return data.then((d) => ({ data: d, headers }));
+  return { data, headers };
+}
+
+function outgoingHeaders(
+  options: EmitOptions,
+  reply: string | undefined,
+  extra: Readonly<Record<string, string>> | undefined,
+): MsgHdrs | undefined {
   let headers = buildHeaders({
     uid: options.uid,
     traceId: options.traceId,
@@ -70,11 +95,13 @@ export async function encodeOutgoing<T>(
     reply,
     meta: options.meta,
   });
-  for (const [name, value] of Object.entries(extra ?? {})) {
-    headers ??= natsHeaders();
-    if (!headers.has(name)) headers.set(name, value);
+  if (extra !== undefined) {
+    for (const name in extra) {
+      headers ??= natsHeaders();
+      if (!headers.has(name)) headers.set(name, extra[name]);
+    }
   }
-  return { data, headers };
+  return headers;
 }
 
 /** What an emit hook learns about one `emit` or `request` call. */

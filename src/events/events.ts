@@ -173,6 +173,17 @@ class ConnectedEventsImpl implements ConnectedEvents {
     options: EmitOptions = {},
   ): Promise<EmitResult | undefined> {
     this.#check(event, "emit");
+    if (this.#hooks.length === 0 && options.sync !== true) {
+      // The fast path: no hooks, no stream ack to wait for.
+      let out = encodeOutgoing(event, message, options);
+      if (out instanceof Promise) out = await out;
+      this.connection.publish(
+        event.name,
+        out.data,
+        out.headers ? { headers: out.headers } : undefined,
+      );
+      return undefined;
+    }
     const hooks = startEmitHooks(this.#hooks, {
       event: event as Event<unknown, unknown>,
       operation: "emit",
@@ -248,7 +259,9 @@ class ConnectedEventsImpl implements ConnectedEvents {
           `(registered: ${[...this.#names].join(", ") || "none"})`,
       );
     }
-    this.#checkOpen(`${what} event "${event.name}"`);
+    if (this.#closed || this.connection.isClosed()) {
+      this.#checkOpen(`${what} event "${event.name}"`);
+    }
   }
 
   async close(): Promise<void> {
