@@ -30,7 +30,11 @@ else
     examples+=("$file")
   done
   # The docs' sample tests start their own server: they need the nats-server binary.
-  if find_nats_server; then doc_tests="examples/docs/testing"; fi
+  if find_nats_server; then
+    doc_tests="examples/docs/testing"
+  else
+    echo "example skipped: test examples/docs/testing (no nats-server binary; NATS_URL is not enough)"
+  fi
 fi
 
 log=$(mktemp)

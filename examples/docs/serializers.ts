@@ -41,11 +41,8 @@ export const reportReady = new Event("report-ready", reportSchema, {
 });
 
 // JSON, compressed, then encrypted with AES-GCM under rotating keys.
-// `jsonSerializer` is a Serializer<unknown>: say which message type it carries, or the
-// event's message type would widen to unknown.
-const json = jsonSerializer as Serializer<Report>;
 export const reportArchived = new Event("report-archived", reportSchema, {
-  serializer: aesGcm(gzip(json, { maxSize: 8 * 1024 * 1024 }), {
+  serializer: aesGcm(gzip(jsonSerializer, { maxSize: 8 * 1024 * 1024 }), {
     current: "2025-02",
     keys: { "2025-01": january, "2025-02": february },
   }),
@@ -54,6 +51,6 @@ export const reportArchived = new Event("report-archived", reportSchema, {
 // Fernet tokens, which the Python walnats' FernetSerializer reads and writes.
 const fernetKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="; // Fernet.generate_key()
 export const reportShared = new Event("report-shared", reportSchema, {
-  serializer: fernet(json, fernetKey, { ttl: 24 * 60 * 60 * 1000 }),
+  serializer: fernet(jsonSerializer, fernetKey, { ttl: 24 * 60 * 60 * 1000 }),
 });
 // #endregion wrappers

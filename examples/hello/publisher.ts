@@ -11,12 +11,16 @@ import { natsUrl, userRegistered } from "./events.ts";
 export async function publish(url: string, names: string[]): Promise<void> {
   await using events = await new Events(userRegistered).connect(url);
   await events.register();
+  const run = Date.now().toString(36);
   for (const [i, name] of names.entries()) {
-    const { seq } = await events.emit(userRegistered, { id: i + 1, name }, {
-      uid: `user-${i + 1}`, // emitting twice with one uid stores it once
+    const { seq, duplicate } = await events.emit(userRegistered, { id: i + 1, name }, {
+      // Emitting twice with one uid (within the stream's duplicate window) stores it once.
+      uid: `user-${run}-${i + 1}`,
       sync: true,
     });
-    console.log(`publisher: emitted user-registered #${seq} for ${name}`);
+    console.log(
+      `publisher: emitted user-registered #${seq} for ${name}${duplicate ? " (duplicate)" : ""}`,
+    );
   }
 }
 

@@ -73,7 +73,11 @@ export class Event<T, R = never> {
    * @throws {TypeError} when the name or description is invalid (the message says why)
    * @throws {RangeError} when a limit is not positive
    */
-  constructor(name: string, schema: StandardSchemaV1<unknown, T>, options: EventOptions<T> = {}) {
+  constructor(
+    name: string,
+    schema: StandardSchemaV1<unknown, T>,
+    options: EventOptions<NoInfer<T>> = {},
+  ) {
     checkName("event", name, true);
     if (typeof schema?.["~standard"]?.validate !== "function") {
       throw new TypeError(

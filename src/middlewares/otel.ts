@@ -102,7 +102,8 @@ export const OTEL_TRACER_NAME = "walnats";
  * @example Trace emit → actor
  * ```ts ignore
  * import * as v from "valibot";
- * import { Actor, Actors, Event, Events, otel } from "@walnats/walnats";
+ * import { Actor, Actors, Event, Events } from "@walnats/walnats";
+ * import { otel } from "@walnats/walnats/otel";
  *
  * const tracing = otel(); // after the OpenTelemetry SDK is started
  * const userCreated = new Event("user-created", v.object({ id: v.number() }));

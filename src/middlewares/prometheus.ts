@@ -54,7 +54,7 @@ type Label = typeof LABELS[number];
  *
  * @example Serve the metrics
  * ```ts ignore
- * import { PrometheusMiddleware } from "@walnats/walnats";
+ * import { PrometheusMiddleware } from "@walnats/walnats/prometheus";
  *
  * const metrics = new PrometheusMiddleware();
  * // new Actor(..., { middlewares: [metrics] })

@@ -20,7 +20,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * const e = new Event("order-placed", typed<{ id: string }>(), { serializer: jsonSerializer });
  * ```
  */
-export const jsonSerializer: Serializer<unknown> = {
+// Typed `any` so that it fits an event of any message type (`Serializer<T>` for every T).
+// deno-lint-ignore no-explicit-any
+export const jsonSerializer: Serializer<any> = {
   name: "json",
   encode(message: unknown): Uint8Array {
     const text = JSON.stringify(message);

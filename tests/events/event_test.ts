@@ -8,7 +8,9 @@ import {
   dateTime,
   dateTimeSerializer,
   Event,
+  gzip,
   jsonSerializer,
+  msgpack,
   text,
   textSerializer,
   typed,
@@ -140,4 +142,13 @@ test("CloudEvent writes ce-* headers like the Python walnats", () => {
     () => new CloudEvent({ id: "1", source: "s", type: "t", extensions: { "Bad-Name": "x" } }),
     /extension "Bad-Name"/,
   );
+});
+
+test("Event takes its message type from the schema, never from the serializer", () => {
+  const schema = v.object({ n: v.number() });
+  const e = new Event("typed-by-schema", schema, { serializer: gzip(jsonSerializer) });
+  const typed: Event<{ n: number }> = e;
+  assert.equal(typed.serializer.name, "gzip(json)");
+  // @ts-expect-error: a serializer of another message type does not fit
+  new Event("mistyped", schema, { serializer: msgpack<string>() });
 });
