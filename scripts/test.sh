@@ -33,6 +33,16 @@ check "deno check" deno check mod.ts testing.ts otel.ts prometheus.ts cli.ts lin
 check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/plugin.ts
 check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno
 check "demo under Bun" timeout 120 env -u NATS_URL bash scripts/demo.sh bun
+check "examples under Deno and Bun" timeout 600 env -u NATS_URL bash scripts/examples.sh
+# Benchmarks are not timed tests: CI only checks that each still runs (--smoke), in both runtimes.
+for bench in bench/*_bench.ts; do
+  if grep -q "Deno.bench" "$bench"; then
+    check "$bench smoke under deno bench" timeout 300 env WALNATS_BENCH_SMOKE=1 deno bench -A "$bench"
+  else
+    check "$bench --smoke under Deno" timeout 300 deno run -A "$bench" --smoke
+  fi
+  check "$bench --smoke under Bun" timeout 300 bun "$bench" --smoke
+done
 
 files=$(find tests -name '*_test.ts' | sort)
 filter=("$@")
