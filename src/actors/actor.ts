@@ -38,7 +38,9 @@ export const ExecuteIn = {
    * In a pool of long-lived Web Workers (`listen({ maxThreads })`), for handlers that
    * block. The job's signal is mirrored into the worker: an async handler sees it abort,
    * and a blocking one sees `signal.aborted` turn true when it polls it. A handler that
-   * ignores it keeps its worker until it returns.
+   * ignores it keeps its worker until it returns (a Web Worker cannot be stopped from
+   * outside reliably: Deno's `terminate()` does not stop one that is busy in JavaScript),
+   * so code that may never return belongs in `"process"`.
    */
   THREAD: "thread",
   /**
@@ -46,8 +48,9 @@ export const ExecuteIn = {
    * CPU-bound handlers: on `jobTimeout` (and on shutdown after the grace period) the
    * process is killed, so even a busy loop stops; a process that crashes or runs out of
    * memory fails only its job. Either way the job is retried and another process takes
-   * the next job. Processes get the listener's unrestricted permissions and working
-   * directory (`listen({ processArgs })` adds runtime flags).
+   * the next job. Processes get the listener's environment, working directory and
+   * unrestricted permissions (`listen({ processArgs })` adds runtime flags); under Deno
+   * the listener needs `--allow-run` and `--allow-env` to start them.
    */
   PROCESS: "process",
 } as const;

@@ -12,7 +12,7 @@ import type { Actor } from "./actor.ts";
 import { registerConsumer } from "./consumer.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
-import { WorkerPools } from "./workers/worker_pool.ts";
+import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
 
 /** Options of `listen()`. Durations are milliseconds. */
 export interface ListenOptions {
@@ -35,7 +35,9 @@ export interface ListenOptions {
   readonly maxThreads?: number;
   /**
    * Worker processes for `executeIn: "process"`, started on demand and shared by all
-   * actors. @default cores
+   * actors. Jobs beyond the pool's size wait for a process (pulses keep their messages);
+   * keep such actors' `maxJobs` near this number so that other instances get the rest.
+   * @default cores
    */
   readonly maxProcesses?: number;
   /**
@@ -212,6 +214,13 @@ class ConnectedActorsImpl implements ConnectedActors {
         options.processArgs.every((a) => typeof a === "string"))
     ) {
       throw new TypeError("Invalid listen option: processArgs must be an array of strings");
+    }
+    const inProcess = this.#actors.find((a) => a.executeIn === "process");
+    const problem = inProcess && processProblem();
+    if (problem) {
+      throw new Error(
+        `Cannot listen: actor "${inProcess.name}" runs in worker processes; ${problem}`,
+      );
     }
     // Workers start on the first job that needs one.
     const pools = new WorkerPools(

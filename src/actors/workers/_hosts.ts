@@ -104,7 +104,27 @@ function runtimeArgs(options: HostOptions): string[] {
 }
 
 interface DenoPermissions {
-  permissions: { querySync(descriptor: { name: string }): { state: string } };
+  permissions: {
+    querySync(descriptor: { name: string; command?: string }): { state: string };
+  };
+}
+
+/**
+ * Why worker processes cannot start here, if they cannot: Deno needs to run its own
+ * binary and to read the environment to pass it on.
+ * @returns the reason, or `undefined` when they can
+ */
+export function processProblem(): string | undefined {
+  const deno = (globalThis as { Deno?: DenoPermissions }).Deno;
+  if (!deno) return undefined;
+  const missing = [
+    deno.permissions.querySync({ name: "run", command: process.execPath }).state !== "granted" &&
+    "--allow-run",
+    deno.permissions.querySync({ name: "env" }).state !== "granted" && "--allow-env",
+  ].filter(Boolean);
+  return missing.length
+    ? `Deno needs ${missing.join(" and ")} to start worker processes`
+    : undefined;
 }
 
 /** The listener's permissions that are granted without lists, as `deno run` flags. */

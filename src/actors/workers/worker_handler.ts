@@ -59,7 +59,11 @@ export interface WorkerModule<M> {
  *
  * The module is loaded only in workers (and in the listener for `executeIn: "main"`),
  * so keep the export and what it imports free of listener state: it gets the
- * message, not the connection.
+ * message, not the connection. Every worker imports the module, so it should do
+ * nothing at top level but declare (a program's entry module can serve if its work is
+ * behind `if (import.meta.main)`). The message reaches the worker as a structured
+ * clone of the decoded, validated message (class instances arrive as plain objects),
+ * and the return value comes back the same way.
  *
  * @example A CPU-bound actor in worker processes
  * ```ts ignore

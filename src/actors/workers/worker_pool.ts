@@ -11,6 +11,7 @@ import { UnrecoverableError } from "../../errors.ts";
 import { type Host, type HostOptions, spawnHost, type WorkerKind } from "./_hosts.ts";
 import { abortKind, fromErrorData, type FromWorker, type RunRequest } from "./_protocol.ts";
 
+export { processProblem } from "./_hosts.ts";
 export type { WorkerKind } from "./_hosts.ts";
 
 /**
