@@ -17,6 +17,7 @@
  */
 export { Actor, ExecuteIn } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors/actors.ts";
+export { DEAD_LETTER_AGE, DEAD_LETTER_HEADERS } from "./src/actors/dead_letter.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
 export { workerHandler, workerModule } from "./src/actors/workers/worker_handler.ts";
 export { WorkerCrashError } from "./src/actors/workers/worker_pool.ts";
@@ -69,6 +70,7 @@ export type {
   SuccessContext,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { DeadLetter, DeadLetterReason } from "./src/actors/dead_letter.ts";
 export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
 export type {

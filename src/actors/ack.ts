@@ -7,29 +7,28 @@ import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core"
 import { RetryLaterError, UnrecoverableError } from "../errors.ts";
 import { RESPONSE_ERROR } from "../headers.ts";
 import type { Actor } from "./actor.ts";
-import type { Delivery } from "./delivery.ts";
 
-/** What happened to a failed message. */
-export type FailureSettlement = "retry" | "terminated";
+/** What to do with a failed attempt. */
+export type FailureSettlement =
+  | { readonly kind: "retry"; readonly delay: number }
+  | { readonly kind: "give-up"; readonly reason: "failed" | "unrecoverable" };
 
 /**
- * Settle a failed attempt: term when attempts are used up or the handler said so
- * ({@linkcode UnrecoverableError}), otherwise nak with the delay of the retry schedule
- * (or the handler's {@linkcode RetryLaterError}).
+ * Decide on a failed attempt: give up when attempts are used up or the handler said so
+ * ({@linkcode UnrecoverableError}), otherwise retry after the delay of the retry
+ * schedule (or the handler's {@linkcode RetryLaterError}).
  */
 export function settleFailure(
   actor: Actor<unknown, unknown>,
-  delivery: Delivery,
   attempt: number,
   error: unknown,
 ): FailureSettlement {
-  const lastAttempt = actor.maxAttempts !== undefined && attempt >= actor.maxAttempts;
-  if (lastAttempt || error instanceof UnrecoverableError) {
-    delivery.term();
-    return "terminated";
+  if (error instanceof UnrecoverableError) return { kind: "give-up", reason: "unrecoverable" };
+  if (actor.maxAttempts !== undefined && attempt >= actor.maxAttempts) {
+    return { kind: "give-up", reason: "failed" };
   }
-  delivery.nak(error instanceof RetryLaterError ? error.delay : actor.retryDelayAfter(attempt));
-  return "retry";
+  const delay = error instanceof RetryLaterError ? error.delay : actor.retryDelayAfter(attempt);
+  return { kind: "retry", delay };
 }
 
 /** Publish the encoded response to the caller's inbox (core NATS, no persistence). */

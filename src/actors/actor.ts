@@ -7,6 +7,7 @@ import { checkDescription, checkName } from "../_names.ts";
 import type { Event } from "../events/event.ts";
 import { Priority } from "./priority.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
+import { type DeadLetter, deadLetterEvent } from "./dead_letter.ts";
 
 /**
  * Where the handler runs. `"thread"` and `"process"` need a worker handler
@@ -164,6 +165,13 @@ export interface ActorOptions {
   readonly pulse?: boolean;
   /** Order in which actors get a global job slot. @default Priority.NORMAL */
   readonly priority?: Priority;
+  /**
+   * Copy every message this actor gives up on (last attempt failed, `UnrecoverableError`,
+   * undecodable payload, invalid response) to its dead-letter event
+   * ({@linkcode Actor.deadLetters}) before terminating it. `false` terminates without a copy.
+   * @default true
+   */
+  readonly deadLetters?: boolean;
 }
 
 /**
@@ -213,6 +221,12 @@ export class Actor<T, R = never> {
   readonly pulse: boolean;
   /** Global slot priority. */
   readonly priority: Priority;
+  /**
+   * The event that receives a copy of each message this actor gives up on, with why
+   * ({@linkcode DeadLetter}): subject `dead-letter.<event>.<actor>`. An ordinary event:
+   * another actor may listen to it. `undefined` when the option `deadLetters` is `false`.
+   */
+  readonly deadLetters: Event<DeadLetter> | undefined;
 
   /**
    * Declare an actor.
@@ -303,6 +317,9 @@ export class Actor<T, R = never> {
     this.retryDelay = Object.freeze([...retryDelay]);
     this.pulse = options.pulse ?? true;
     this.priority = priority;
+    this.deadLetters = options.deadLetters === false
+      ? undefined
+      : deadLetterEvent(event.name, name);
     Object.freeze(this);
   }
 

@@ -59,9 +59,12 @@ export interface Health {
   readonly connected: boolean;
   /** Jobs running now, all actors. */
   readonly running: number;
-  /** Per actor: jobs running, messages requested, and the last pull (epoch ms). */
+  /**
+   * Per actor: jobs running, messages received and waiting for a global slot (`held`),
+   * messages requested and not yet delivered, and the last pull (epoch ms).
+   */
   readonly actors: Readonly<
-    Record<string, { running: number; outstanding: number; lastPull: number }>
+    Record<string, { running: number; held: number; outstanding: number; lastPull: number }>
   >;
   /** Workers alive now, by pool (`executeIn`), and how many of them run a job. */
   readonly workers: {
@@ -173,11 +176,15 @@ class ConnectedActorsImpl implements ConnectedActors {
   }
 
   health(): Health {
-    const actors: Record<string, { running: number; outstanding: number; lastPull: number }> = {};
+    const actors: Record<
+      string,
+      { running: number; held: number; outstanding: number; lastPull: number }
+    > = {};
     let running = 0;
     for (const r of this.#runners) {
       actors[r.actor.name] = {
         running: r.running,
+        held: r.held,
         outstanding: r.outstanding,
         lastPull: r.lastPull,
       };

@@ -5,13 +5,12 @@
  * @module
  */
 import {
-  DiscardPolicy,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
-  RetentionPolicy,
+  jetstreamManager,
 } from "@nats-io/jetstream";
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import * as v from "valibot";
 import { MAX_NAME_LENGTH } from "../_names.ts";
 import { Event } from "../events/event.ts";
@@ -86,14 +85,28 @@ export function deadLetterEvent(eventName: string, actorName: string): Event<Dea
   const name = `dead-letter.${eventName}.${actorName}`;
   if (name.length > MAX_NAME_LENGTH) {
     throw new TypeError(
-      `Actor "${actorName}" of event "${eventName}": its dead-letter event name would be ` +
+      `Invalid actor "${actorName}" of event "${eventName}": its dead-letter event name would be ` +
         `${name.length} characters (at most ${MAX_NAME_LENGTH}); shorten a name or set deadLetters: false`,
     );
   }
-  return new Event(name, deadLetterSchema, {
+  return new DeadLetterEvent(name, deadLetterSchema, {
     description: `Messages of "${eventName}" that actor "${actorName}" gave up on`,
     limits: { age: DEAD_LETTER_AGE },
   });
+}
+
+/**
+ * A dead-letter event: its stream keeps every message for its age (retention *limits*),
+ * whoever creates it (this module, or `Actors.register` for an actor that listens to it).
+ */
+class DeadLetterEvent extends Event<DeadLetter> {
+  /** Read by `streamConfig`. */
+  readonly retention = "limits";
+
+  constructor(...args: ConstructorParameters<typeof Event<DeadLetter>>) {
+    super(...args);
+    Object.freeze(this);
+  }
 }
 
 const STREAM_NAME_IN_USE = 10058;
@@ -108,11 +121,7 @@ export async function registerDeadLetters(
   jsm: JetStreamManager,
   event: Event<DeadLetter>,
 ): Promise<void> {
-  const config = {
-    ...streamConfig(event as Event<unknown, unknown>),
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-  };
+  const config = streamConfig(event as Event<unknown, unknown>);
   try {
     await jsm.streams.add(config);
   } catch (error) {
@@ -142,6 +151,7 @@ export interface DeadLetterFields {
  * @throws when the stream does not confirm; the caller must not terminate the original then
  */
 export async function sendDeadLetter(
+  nc: NatsConnection,
   js: JetStreamClient,
   event: Event<DeadLetter>,
   fields: DeadLetterFields,
@@ -171,7 +181,23 @@ export async function sendDeadLetter(
   h.set(DEAD_LETTER_HEADERS.error, error.replaceAll(/[\r\n]+/g, " ").slice(0, 1000));
   h.set(DEAD_LETTER_HEADERS.attempts, String(fields.attempts));
   h.set(DEAD_LETTER_HEADERS.streamSeq, String(fields.streamSeq));
-  await js.publish(event.name, await event.serializer.encode(letter), { headers: h });
+  const data = await event.serializer.encode(letter);
+  try {
+    await js.publish(event.name, data, { headers: h });
+  } catch (error) {
+    // No stream yet (or it was deleted): create it, once, and publish again.
+    if (!isNoStream(error)) throw error;
+    await registerDeadLetters(await jetstreamManager(nc), event);
+    await js.publish(event.name, data, { headers: h });
+  }
+}
+
+/** nats.js reports a JetStream publish with no stream behind the subject as "no responders". */
+function isNoStream(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e.name === "NoRespondersError" || /no responders|503/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 function errorText(error: unknown): string {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { validate } from "../events/schema.ts";
@@ -12,6 +13,7 @@ import { parseDelay, REPLY, TRACE } from "../headers.ts";
 import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
 import type { Actor, Context, FailureContext, Middleware, SuccessContext } from "./actor.ts";
 import { Puller } from "./consumer.ts";
+import { type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { runHandler } from "./handler.ts";
@@ -64,6 +66,7 @@ export class ActorRunner {
   readonly #controllers = new Set<AbortController>();
   readonly #tasks = new Set<Promise<void>>();
   #stopped = false;
+  #js: JetStreamClient | undefined;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
@@ -162,8 +165,7 @@ export class ActorRunner {
     try {
       delayUntil = parseDelay(delivery.headers);
     } catch (error) {
-      delivery.term();
-      this.#deps.logger.error(`message ${seq} of actor "${this.actor.name}" terminated: ${error}`);
+      await this.#giveUp(delivery, "undecodable", error, 1, `${error}`);
       this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
       this.#deps.changed();
       return;
@@ -219,13 +221,12 @@ export class ActorRunner {
       );
     } catch (error) {
       // The payload will never decode: retrying cannot help.
-      delivery.term();
-      this.#early.delete(seq);
-      this.#answerFailure(delivery, error);
-      this.#deps.logger.error(
-        `message ${seq} of actor "${actor.name}" terminated: cannot decode: ${
-          (error as Error).message
-        }`,
+      await this.#giveUp(
+        delivery,
+        "undecodable",
+        error,
+        attempt,
+        `cannot decode: ${(error as Error).message}`,
       );
       this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
       return;
@@ -264,11 +265,12 @@ export class ActorRunner {
         } catch (error) {
           // The handler returned something the caller cannot accept; retrying the same
           // code gives the same answer, so tell the caller now and stop.
-          delivery.term();
-          this.#early.delete(seq);
-          sendResponseError(this.#deps.nc, inbox, (error as Error).message);
-          this.#deps.logger.error(
-            `invalid response of actor "${actor.name}": ${(error as Error).message}`,
+          await this.#giveUp(
+            delivery,
+            "invalid-response",
+            error,
+            attempt,
+            `invalid response: ${(error as Error).message}`,
           );
           this.#hook("onFailure", context, { error, duration: outcome.duration });
           return;
@@ -283,25 +285,76 @@ export class ActorRunner {
     const error = outcome.error;
     if (error instanceof ShutdownError) {
       delivery.nak(0);
-    } else if (settleFailure(actor, delivery, attempt, error) === "terminated") {
-      this.#early.delete(seq);
-      this.#answerFailure(delivery, error);
-      this.#deps.logger.error(
-        `message ${seq} of actor "${actor.name}" terminated after attempt ${attempt}`,
-        {
+    } else {
+      const settlement = settleFailure(actor, attempt, error);
+      if (settlement.kind === "retry") {
+        delivery.nak(settlement.delay);
+      } else {
+        await this.#giveUp(
+          delivery,
+          settlement.reason,
           error,
-        },
-      );
+          attempt,
+          settlement.reason === "unrecoverable"
+            ? `unrecoverable error in attempt ${attempt}`
+            : `attempt ${attempt} of ${actor.maxAttempts} failed`,
+        );
+      }
     }
     this.#hook("onFailure", context, { error, duration: outcome.duration });
   }
 
-  /** A request's message was terminated: no response will come, so tell the caller now. */
-  #answerFailure(delivery: Delivery, error: unknown): void {
+  /**
+   * Give up on a message: copy it to the actor's dead-letter event (and wait until that
+   * is stored), then terminate it, log why, and answer a waiting caller. If the dead
+   * letter cannot be stored, the message is kept instead (naked with the retry delay).
+   */
+  async #giveUp(
+    delivery: Delivery,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempt: number,
+    why: string,
+  ): Promise<void> {
+    const { actor } = this;
+    const seq = delivery.metadata.streamSeq;
+    if (actor.deadLetters !== undefined) {
+      try {
+        this.#js ??= jetstream(this.#deps.nc);
+        await sendDeadLetter(this.#deps.nc, this.#js, actor.deadLetters, {
+          actor: actor.name,
+          event: actor.event.name,
+          reason,
+          error,
+          attempts: attempt,
+          streamSeq: seq,
+          timestamp: delivery.metadata.timestamp,
+          headers: delivery.headers,
+          data: delivery.data,
+        });
+      } catch (storeError) {
+        delivery.nak(actor.retryDelayAfter(attempt));
+        this.#deps.logger.error(
+          `message ${seq} of actor "${actor.name}" kept: ${why}, but its dead letter could ` +
+            `not be stored (${(storeError as Error).message}); retrying later`,
+          { error, storeError },
+        );
+        return;
+      }
+    }
+    delivery.term();
+    this.#early.delete(seq);
+    this.#deps.logger.error(
+      `message ${seq} of actor "${actor.name}" terminated: ${why}` +
+        (actor.deadLetters ? ` (dead letter in "${actor.deadLetters.name}")` : ""),
+      { error },
+    );
+    // A request's message was terminated: no response will come, so tell the caller now.
     const inbox = delivery.headers?.get(REPLY);
-    if (!this.actor.event.response || !inbox) return;
-    const reason = error instanceof Error ? error.message || error.name : String(error);
-    sendResponseError(this.#deps.nc, inbox, reason);
+    if (actor.event.response && inbox) {
+      const text = error instanceof Error ? error.message || error.name : String(error);
+      sendResponseError(this.#deps.nc, inbox, text);
+    }
   }
 
   #context(delivery: Delivery, message: unknown, attempt: number): Context {

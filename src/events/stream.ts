@@ -28,7 +28,10 @@ export function streamConfig(
   const config: Partial<StreamConfig> & { name: string } = {
     name: event.streamName,
     subjects: [event.name],
-    retention: RetentionPolicy.Interest,
+    // Interest, as the wire protocol says; dead-letter events keep what they get.
+    retention: (event as { retention?: string }).retention === "limits"
+      ? RetentionPolicy.Limits
+      : RetentionPolicy.Interest,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: l.age === undefined ? 0 : nanos(l.age),

@@ -263,7 +263,10 @@ test("ConnectedEvents.request reports an invalid response as ResponseError at on
   assert.equal(info.num_ack_pending, 0);
   assert.equal(info.num_pending, 0);
   assert.equal(info.num_redelivered, 0);
-  assert.ok(lines.some((l) => /invalid response of actor "liar"/.test(l)), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => /actor "liar" terminated: invalid response/.test(l)),
+    lines.join("\n"),
+  );
 });
 
 test(
