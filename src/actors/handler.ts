@@ -8,46 +8,58 @@ import { JobTimeoutError } from "../errors.ts";
 import type { Actor, Handler, Job } from "./actor.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
+import type { JobClock, JobControl } from "./job_control.ts";
 
 /** How a handler call ended. */
 export type Outcome =
   | { readonly ok: true; readonly value: unknown; readonly duration: number }
   | { readonly ok: false; readonly error: unknown; readonly duration: number };
 
+/** The `job` argument of a handler: its signal is made only if the handler reads it. */
+class JobArgument implements Job {
+  readonly attempt: number;
+  readonly traceId: string | undefined;
+  readonly metadata: Job["metadata"];
+  readonly #control: JobControl;
+
+  constructor(job: Omit<Job, "signal">, control: JobControl) {
+    this.attempt = job.attempt;
+    this.traceId = job.traceId;
+    this.metadata = job.metadata;
+    this.#control = control;
+  }
+
+  get signal(): AbortSignal {
+    return this.#control.signal;
+  }
+}
+
 /**
- * Call the handler. The job's signal aborts after `jobTimeout` or when `stop` aborts;
- * either ends the wait at once (a handler that ignores its signal keeps running, but
- * its result is no longer awaited). A sync handler that overran `jobTimeout` is
- * reported as timed out when it returns.
+ * Call the handler. The job is aborted (its signal, and the wait for its result) after
+ * `jobTimeout` by the actor's clock, or by the listener on shutdown; either ends the
+ * wait at once (a handler that ignores its signal keeps running, but its result is no
+ * longer awaited). A sync handler that overran `jobTimeout` is reported as timed out
+ * when it returns. The clock pulses the job from the start until it ends.
  *
  * With `executeIn: "thread"` or `"process"` the job goes to its pool: it may wait there
  * for a free worker (pulses continue, the timeout starts when a worker takes it), the
  * decoded message is cloned into the worker (bytes are moved to a thread), and an abort
  * is mirrored into a thread or kills a process.
  *
- * @param controller aborted by the listener on shutdown (after the grace period)
- * @param pulse called every `ackWait / 2` while the handler runs (if the actor pulses)
+ * @param control the job's abort state, aborted by the clock or the listener
+ * @param clock the actor's clock (timeouts and pulses)
  * @param pools the listener's worker pools (needed for worker execution)
  */
 export async function runHandler(
   actor: Actor<unknown, unknown>,
   message: unknown,
   job: Omit<Job, "signal">,
-  controller: AbortController,
-  pulse: () => void,
+  control: JobControl,
+  clock: JobClock,
   pools?: WorkerPools,
 ): Promise<Outcome> {
   let start = performance.now();
-  const signal = controller.signal;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const startTimer = () => {
-    start = performance.now();
-    timer = setTimeout(
-      () => controller.abort(new JobTimeoutError(actor.name, actor.jobTimeout)),
-      actor.jobTimeout,
-    );
-  };
-  const pulser = actor.pulse ? setInterval(pulse, actor.ackWait / 2) : undefined;
+  clock.begin(control);
   try {
     const handler = actor.handler;
     if (isWorkerHandler(handler) && actor.executeIn !== "main") {
@@ -64,14 +76,18 @@ export async function runHandler(
           traceId: job.traceId,
           metadata: { ...job.metadata },
         },
-        signal,
-        startTimer,
+        control.signal,
+        () => {
+          start = performance.now();
+          clock.startTimeout(control);
+        },
       );
       return { ok: true, value, duration: performance.now() - start };
     }
     const call = typeof handler === "function" ? handler : await importHandler(handler);
-    startTimer();
-    const result = call(message, { ...job, signal });
+    start = performance.now();
+    clock.startTimeout(control);
+    const result = call(message, new JobArgument(job, control));
     if (!(result instanceof Promise)) {
       const duration = performance.now() - start;
       if (duration > actor.jobTimeout) {
@@ -79,27 +95,12 @@ export async function runHandler(
       }
       return { ok: true, value: result, duration };
     }
-    if (signal.aborted) throw signal.reason;
-    const value = await new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      result.then(
-        (v) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(v);
-        },
-        (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      );
-    });
+    const value = await control.race(result);
     return { ok: true, value, duration: performance.now() - start };
   } catch (error) {
     return { ok: false, error, duration: performance.now() - start };
   } finally {
-    clearTimeout(timer);
-    if (pulser !== undefined) clearInterval(pulser);
+    clock.end(control);
   }
 }
 

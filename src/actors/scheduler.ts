@@ -9,6 +9,7 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { validate } from "../events/schema.ts";
+import { JobTimeoutError } from "../errors.ts";
 import { parseDelay, REPLY, TRACE } from "../headers.ts";
 import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
 import type { Actor, Context, FailureContext, Middleware, SuccessContext } from "./actor.ts";
@@ -16,7 +17,8 @@ import { Puller } from "./consumer.ts";
 import { type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
-import { runHandler } from "./handler.ts";
+import { type Outcome, runHandler } from "./handler.ts";
+import { JobClock, JobControl } from "./job_control.ts";
 import type { Permit, PrioritySemaphore } from "./priority.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 
@@ -63,14 +65,24 @@ export class ActorRunner {
   readonly #deps: RunnerDeps;
   readonly #puller: Puller;
   readonly #early = new Map<number, number>();
-  readonly #controllers = new Set<AbortController>();
-  readonly #tasks = new Set<Promise<void>>();
+  /** Jobs running (or waiting for a worker), to abort on shutdown. */
+  readonly #controls = new Set<JobControl>();
+  /** Times out and pulses this actor's jobs. */
+  readonly #clock: JobClock;
+  /** Messages received and not yet settled. */
+  #inflight = 0;
+  #idle: (() => void) | undefined;
   #stopped = false;
   #js: JetStreamClient | undefined;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
     this.#deps = deps;
+    this.#clock = new JobClock(
+      actor.jobTimeout,
+      actor.pulse ? actor.ackWait / 2 : undefined,
+      (job) => job.abort(new JobTimeoutError(actor.name, actor.jobTimeout)),
+    );
     this.#puller = new Puller(deps.nc, actor.event.streamName, actor.consumerName, {
       expires: deps.expires,
       heartbeat: deps.heartbeat,
@@ -151,12 +163,33 @@ export class ActorRunner {
       delivery.nak(0); // shutting down: give it back at once
       return;
     }
-    const task = this.#dispatch(delivery).catch((error) => {
+    this.#inflight += 1;
+    this.#dispatch(delivery).then(this.#settled, (error) => {
       this.#deps.logger.error(`unexpected error in actor "${this.actor.name}"`, { error });
       if (!delivery.settled) delivery.nak(this.actor.retryDelayAfter(1));
+      this.#settled();
     });
-    this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
+  }
+
+  /** A received message is settled (or given back): wake `stop` when it was the last. */
+  readonly #settled = (): void => {
+    this.#inflight -= 1;
+    if (this.#inflight === 0 && this.#idle !== undefined) {
+      this.#idle();
+      this.#idle = undefined;
+    }
+  };
+
+  /** Resolves when every received message is settled. */
+  #allSettled(): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#idle;
+      this.#idle = () => {
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   async #dispatch(delivery: Delivery): Promise<void> {
@@ -231,25 +264,28 @@ export class ActorRunner {
       this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
       return;
     }
-    const context = this.#context(delivery, message, attempt);
-    this.#hook("onStart", context, {});
-    const controller = new AbortController();
-    this.#controllers.add(controller);
-    const outcome = await jobScope(
-      { context, headers: delivery.headers },
-      () =>
-        runHandler(
-          actor,
-          message,
-          { attempt, traceId: context.traceId, metadata },
-          controller,
-          () => delivery.working(),
-          this.#deps.pools,
-        ),
-      (error) =>
-        this.#deps.logger.error(`middleware aroundJob of actor "${actor.name}" failed`, { error }),
-    );
-    this.#controllers.delete(controller);
+    const traceId = delivery.headers?.get(TRACE) || undefined;
+    const control = new JobControl(actor.pulse ? delivery : undefined);
+    this.#controls.add(control);
+    const jobFields = { attempt, traceId, metadata };
+    let context: Context | undefined;
+    let outcome: Outcome;
+    if (actor.middlewares.length === 0) {
+      // No hooks and no job scope to open: the common, fast case.
+      outcome = await runHandler(actor, message, jobFields, control, this.#clock, this.#deps.pools);
+    } else {
+      context = this.#context(delivery, message, attempt);
+      this.#hook("onStart", context, {});
+      outcome = await jobScope(
+        { context, headers: delivery.headers },
+        () => runHandler(actor, message, jobFields, control, this.#clock, this.#deps.pools),
+        (error) =>
+          this.#deps.logger.error(`middleware aroundJob of actor "${actor.name}" failed`, {
+            error,
+          }),
+      );
+    }
+    this.#controls.delete(control);
     const inbox = delivery.headers?.get(REPLY) || undefined;
     if (outcome.ok) {
       let response: Uint8Array | undefined;
@@ -367,8 +403,12 @@ export class ActorRunner {
     };
   }
 
-  #hook(name: keyof Middleware, context: Context, extra: Record<string, unknown>): void {
-    if (this.actor.middlewares.length === 0) return;
+  #hook(
+    name: keyof Middleware,
+    context: Context | undefined,
+    extra: Record<string, unknown>,
+  ): void {
+    if (this.actor.middlewares.length === 0 || context === undefined) return;
     const full = { ...context, ...extra } as Context & FailureContext & SuccessContext;
     for (const middleware of this.actor.middlewares) {
       const hook = middleware[name] as ((c: typeof full) => unknown) | undefined;
@@ -393,15 +433,16 @@ export class ActorRunner {
   async stop(grace: number): Promise<void> {
     this.#stopped = true;
     await this.#puller.drain();
-    if (this.#tasks.size) {
+    if (this.#inflight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, grace);
       });
-      await Promise.race([Promise.allSettled([...this.#tasks]), graceOver]);
+      await Promise.race([this.#allSettled(), graceOver]);
       clearTimeout(timer);
-      for (const controller of this.#controllers) controller.abort(new ShutdownError());
-      await Promise.allSettled([...this.#tasks]);
+      for (const control of this.#controls) control.abort(new ShutdownError());
+      await this.#allSettled();
     }
+    this.#clock.stop();
   }
 }

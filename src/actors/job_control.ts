@@ -1,0 +1,150 @@
+/**
+ * The per-job control (abort, signal) and the per-actor clock that times jobs out and
+ * pulses them. One timer per actor instead of a timeout and an interval per job: the
+ * jobs of an actor share `jobTimeout` and `ackWait`, so they expire in the order they
+ * started, and a single sweep can pulse every running job.
+ *
+ * @module
+ */
+
+/** Something that can be told the job is still running (an in-progress ack). */
+export interface Pulsable {
+  working(): void;
+}
+
+/**
+ * One job's abort state. The `AbortController` behind `signal` is made only when the
+ * handler reads `job.signal` (most handlers never do, and an AbortController with its
+ * EventTarget is the dearest allocation of a job).
+ */
+export class JobControl {
+  /** When the job's clock started (`performance.now()`), or NaN before. */
+  started = Number.NaN;
+  /** When the job was last pulsed (`performance.now()`). */
+  pulsed = 0;
+  /** Whether the job was aborted (timeout or shutdown). */
+  aborted = false;
+  /** Why it was aborted. */
+  reason: unknown = undefined;
+  readonly delivery: Pulsable | undefined;
+  #controller: AbortController | undefined;
+  #onAbort: ((reason: unknown) => void) | undefined;
+
+  constructor(delivery?: Pulsable) {
+    this.delivery = delivery;
+  }
+
+  /** The job's signal, made on first use (already aborted if the job was). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Abort the job once: its signal, and the wait for its result. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+    this.#onAbort?.(reason);
+  }
+
+  /**
+   * Wait for the handler's promise, or for an abort, whichever comes first.
+   * @throws the abort reason, or what the promise rejected with
+   */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.#onAbort = reject;
+      promise.then(resolve, reject);
+    });
+  }
+}
+
+/** Times out and pulses the running jobs of one actor. */
+export class JobClock {
+  readonly #timeout: number;
+  readonly #pulseEvery: number | undefined;
+  readonly #onTimeout: (job: JobControl) => void;
+  /** Jobs being pulsed: from their start, including a wait for a worker. */
+  readonly #running = new Set<JobControl>();
+  /** Jobs whose timeout runs, in the order it started, which is the order they expire. */
+  readonly #timed = new Set<JobControl>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pulser: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * @param timeout jobTimeout, ms
+   * @param pulseEvery pulse each running job this often (ms), or never
+   * @param onTimeout aborts a job that ran out of time
+   */
+  constructor(
+    timeout: number,
+    pulseEvery: number | undefined,
+    onTimeout: (job: JobControl) => void,
+  ) {
+    this.#timeout = timeout;
+    this.#pulseEvery = pulseEvery;
+    this.#onTimeout = onTimeout;
+  }
+
+  /** A job began: pulse it from now on. */
+  begin(job: JobControl): void {
+    job.pulsed = performance.now();
+    this.#running.add(job);
+    if (this.#pulseEvery !== undefined) {
+      // Sweep twice per period: no job goes longer than one period without a pulse.
+      this.#pulser ??= setInterval(this.#pulse, this.#pulseEvery / 2);
+    }
+  }
+
+  /** The handler started: its timeout runs from now. */
+  startTimeout(job: JobControl): void {
+    job.started = performance.now();
+    this.#timed.add(job);
+    this.#timer ??= setTimeout(this.#expire, this.#timeout);
+  }
+
+  /** The job ended. */
+  end(job: JobControl): void {
+    this.#running.delete(job);
+    this.#timed.delete(job);
+    if (this.#running.size === 0) this.stop();
+  }
+
+  /** Clear the timers (when no job runs, or the listener stops). */
+  stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#pulser !== undefined) clearInterval(this.#pulser);
+    this.#timer = this.#pulser = undefined;
+  }
+
+  readonly #expire = (): void => {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const job of this.#timed) {
+      const due = job.started + this.#timeout;
+      if (due > now) {
+        this.#timer = setTimeout(this.#expire, due - now);
+        return;
+      }
+      this.#timed.delete(job);
+      this.#onTimeout(job);
+    }
+  };
+
+  readonly #pulse = (): void => {
+    const now = performance.now();
+    const half = this.#pulseEvery! / 2;
+    for (const job of this.#running) {
+      if (now - job.pulsed >= half) {
+        job.pulsed = now;
+        job.delivery?.working();
+      }
+    }
+  };
+}
