@@ -13,8 +13,8 @@ import { currentJob, type MessageHeaders } from "../actors/context.ts";
  * every handler call (an `AsyncLocalStorage` from `node:async_hooks`), so it works
  * across `await`s and timers, in Deno and in Bun.
  *
- * Add it to the actor's middlewares to say that the actor's code relies on it; the
- * scope itself is opened for every job of every actor. Outside a handler call (and
+ * Add it to the actor's middlewares: the listener opens the job scope only for actors
+ * that have middlewares (an actor without them saves that cost). Outside a handler call (and
  * in handlers that run in a worker, `executeIn: "thread" | "process"`) there is no
  * current job: `context` is `undefined` and `get()` throws.
  *
@@ -47,7 +47,7 @@ export class CurrentContext implements Middleware {
     return currentJob()?.headers;
   }
 
-  /** Nothing to do: the listener opens the job scope before the handler runs. */
+  /** Nothing to do: being a middleware makes the listener open the job scope. */
   onStart(): void {}
 
   /**
