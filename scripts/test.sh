@@ -79,8 +79,12 @@ else
   failed=$((failed + 1))
 fi
 
+# Bun prints a failure's error just before its "(fail)" line.
+if [ "$bun_rc" != 0 ]; then grep -B 25 "^(fail)" "$log_dir/bun.log" | head -n 200; fi
+
 # Anything the suites started must be gone (zombies awaiting their reaper are not running).
-sleep 1
+# The harness's watchdogs poll their parent every second.
+sleep 3
 leaked=""
 for pid in $(pgrep -x nats-server); do
   case "$before" in *" $pid "*) continue ;; esac

@@ -77,22 +77,35 @@ export const DEAD_LETTER_AGE = 14 * 24 * 60 * 60 * 1000;
 
 /**
  * The dead-letter event of an actor: subject `dead-letter.<event>.<actor>`, stream
- * `dead-letter-<event with . → ->-<actor>`.
- *
- * @throws {TypeError} when the name would be longer than the server allows
+ * `dead-letter-<event with . → ->-<actor>`. When that would be longer than the server
+ * allows (255), the event part becomes a hash of both names and the actor part is cut:
+ * `dead-letter.<hash>.<actor, shortened>`, the same on every instance.
  */
 export function deadLetterEvent(eventName: string, actorName: string): Event<DeadLetter> {
-  const name = `dead-letter.${eventName}.${actorName}`;
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new TypeError(
-      `Invalid actor "${actorName}" of event "${eventName}": its dead-letter event name would be ` +
-        `${name.length} characters (at most ${MAX_NAME_LENGTH}); shorten a name or set deadLetters: false`,
-    );
-  }
-  return new DeadLetterEvent(name, deadLetterSchema, {
-    description: `Messages of "${eventName}" that actor "${actorName}" gave up on`,
+  return new DeadLetterEvent(deadLetterName(eventName, actorName), deadLetterSchema, {
+    description: `Messages of "${eventName}" that actor "${actorName}" gave up on`.slice(0, 4096),
     limits: { age: DEAD_LETTER_AGE },
   });
+}
+
+const PREFIX = "dead-letter.";
+
+function deadLetterName(eventName: string, actorName: string): string {
+  const full = `${PREFIX}${eventName}.${actorName}`;
+  if (full.length <= MAX_NAME_LENGTH) return full;
+  const id = fnv1a(`${eventName}\n${actorName}`).toString(36);
+  const room = MAX_NAME_LENGTH - PREFIX.length - id.length - 1;
+  return `${PREFIX}${id}.${actorName.slice(0, room).replace(/-+$/, "")}`;
+}
+
+/** 32-bit FNV-1a: a short, stable id for names too long to spell out. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /**
