@@ -68,8 +68,19 @@ export function parseDelay(headers: MsgHdrs | undefined): number | undefined {
       `Invalid ${DELAY} header ${JSON.stringify(raw.slice(0, 64))}: expected unix seconds`,
     );
   }
+  if (seconds * 1000 > MAX_DELAY_UNTIL) {
+    throw new TypeError(
+      `Invalid ${DELAY} header ${JSON.stringify(raw.slice(0, 64))}: later than the year 2255`,
+    );
+  }
   return seconds * 1000;
 }
+
+/**
+ * The latest moment a message may be delayed until, epoch ms (the year 2255): a nak
+ * delay travels as int64 nanoseconds, so later ones cannot be told to the server.
+ */
+export const MAX_DELAY_UNTIL = 9_000_000_000_000;
 
 /** Set on a response that carries an error message instead of a value (walnats for Deno and Bun). */
 export const RESPONSE_ERROR = "Walnats-Error";

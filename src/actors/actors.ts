@@ -5,11 +5,13 @@
  * @module
  */
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { Status } from "@nats-io/nats-core";
 import { availableParallelism } from "node:os";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
-import { registerConsumer } from "./consumer.ts";
+import { isMissing, registerConsumer } from "./consumer.ts";
+import { Healer, sleep } from "./_healing.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
@@ -53,18 +55,55 @@ export interface ListenOptions {
   readonly logger?: Logger;
 }
 
-/** A live view of a listener, for liveness probes. */
+/**
+ * A live view of a listener, for liveness probes. A listener heals itself (see
+ * RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums up.
+ */
 export interface Health {
-  /** Whether the NATS connection is up. */
+  /**
+   * Whether the NATS connection is up: false while disconnected or reconnecting (from the
+   * connection's status notifications) and once closed.
+   */
   readonly connected: boolean;
+  /** Whether a listener runs on this connection now. */
+  readonly listening: boolean;
+  /** Connected, and every actor pulls normally (none is healing). */
+  readonly healthy: boolean;
   /** Jobs running now, all actors. */
   readonly running: number;
-  /**
-   * Per actor: jobs running, messages received and waiting for a global slot (`held`),
-   * messages requested and not yet delivered, and the last pull (epoch ms).
-   */
+  /** Per actor (empty when no listener runs). Times are epoch ms. */
   readonly actors: Readonly<
-    Record<string, { running: number; held: number; outstanding: number; lastPull: number }>
+    Record<string, {
+      /** Jobs in flight. */
+      readonly running: number;
+      /** Messages received and waiting for a global job slot. */
+      readonly held: number;
+      /** Messages requested from the server and not yet delivered. */
+      readonly outstanding: number;
+      /** When the last pull request was sent (0: none yet). */
+      readonly lastPull: number;
+      /** When the server last showed the consumer alive (0: it said the consumer is gone). */
+      readonly lastActivity: number;
+      /** Self-healing of the actor's consumer. */
+      readonly healing: {
+        /**
+         * `ok`: pulling normally; `checking`: asking the server about the consumer;
+         * `recreating`: creating the missing consumer (and stream); `retrying`: the last
+         * step failed, the next attempt comes after a backoff (100 ms doubling to 5 s).
+         */
+        readonly state: "ok" | "checking" | "recreating" | "retrying";
+        /** When the state last changed. */
+        readonly since: number;
+        /** Attempts in the current (or last) episode. */
+        readonly attempts: number;
+        /** Episodes that ended with the actor pulling again. */
+        readonly recoveries: number;
+        /** How many of those recreated the consumer. */
+        readonly recreated: number;
+        /** The last error met while healing. */
+        readonly lastError?: string;
+      };
+    }>
   >;
   /** Workers alive now, by pool (`executeIn`), and how many of them run a job. */
   readonly workers: {
@@ -82,7 +121,13 @@ export interface ConnectedActors extends AsyncDisposable {
    * @throws {ConsumerConfigError} names the actor and the option the server rejected
    */
   register(): Promise<void>;
-  /** Pull and handle messages until `signal` aborts (or the burst / polls are done). */
+  /**
+   * Pull and handle messages until `signal` aborts (or the burst / polls are done).
+   * The listener heals itself: after a reconnect, missed heartbeats, or a consumer or
+   * stream deleted under it, it recreates what is missing from the actors' declarations
+   * and pulls again (see `health()`).
+   * @throws {Error} the connection closed for good (reconnect attempts exhausted)
+   */
   listen(options?: ListenOptions): Promise<void>;
   /** The running listener's state (empty actors when none runs). */
   health(): Health;
@@ -157,17 +202,76 @@ function positive(name: string, value: number | undefined, integer: boolean): vo
   }
 }
 
+/** The running listener, as the status watcher and `health()` see it. */
+interface Listening {
+  readonly logger: Logger;
+  readonly healer: Healer;
+  readonly runners: readonly ActorRunner[];
+  /** Look again whether the listener is done. */
+  wake(): void;
+}
+
 class ConnectedActorsImpl implements ConnectedActors {
   readonly connection: NatsConnection;
   readonly #actors: readonly Actor<unknown, unknown>[];
   readonly #owned: boolean;
-  #runners: ActorRunner[] = [];
+  readonly #status: AsyncIterable<Status> & { stop?(): void };
+  #listening: Listening | undefined;
   #pools: WorkerPools | undefined;
+  #connected: boolean;
+  #closing = false;
+  /** Set once the connection has closed for good (with nats.js's reason, if any). */
+  #closed: { readonly error: Error | undefined } | undefined;
 
   constructor(actors: readonly Actor<unknown, unknown>[], nc: NatsConnection, owned: boolean) {
     this.connection = nc;
     this.#actors = actors;
     this.#owned = owned;
+    this.#connected = !nc.isClosed();
+    this.#status = nc.status();
+    this.#watch().catch(() => {});
+    nc.closed().then((error) => {
+      this.#closed = { error: error ?? undefined };
+      this.#listening?.wake();
+    });
+  }
+
+  /** Follow the connection's status notifications (connected state, reconnects). */
+  async #watch(): Promise<void> {
+    for await (const status of this.#status) {
+      const listening = this.#listening;
+      const logger = listening?.logger;
+      switch (status.type) {
+        case "disconnect":
+          this.#connected = false;
+          logger?.warn(`disconnected from ${status.server}; reconnecting`, {
+            server: status.server,
+          });
+          break;
+        case "reconnecting":
+          this.#connected = false;
+          break;
+        case "reconnect":
+          this.#connected = true;
+          logger?.info(`reconnected to ${status.server}`, { server: status.server });
+          // Pull requests sent before died with the old link (or the old server).
+          listening?.healer.checkAll(`reconnected to ${status.server}`);
+          break;
+        case "ldm":
+          logger?.warn(`server ${status.server} is shutting down (lame duck mode)`);
+          break;
+        case "staleConnection":
+          this.#connected = false;
+          logger?.warn("the connection is stale (no answer to pings); reconnecting");
+          break;
+        case "error":
+          logger?.warn(`server error: ${status.error.message}`, { error: status.error });
+          break;
+        case "close":
+          this.#connected = false;
+          break;
+      }
+    }
   }
 
   async register(): Promise<void> {
@@ -176,17 +280,20 @@ class ConnectedActorsImpl implements ConnectedActors {
   }
 
   health(): Health {
-    const actors: Record<
-      string,
-      { running: number; held: number; outstanding: number; lastPull: number }
-    > = {};
+    const actors: Record<string, Health["actors"][string]> = {};
     let running = 0;
-    for (const r of this.#runners) {
+    let healing = false;
+    const listening = this.#listening;
+    for (const r of listening?.runners ?? []) {
+      const record = listening!.healer.record(r);
+      healing ||= record.state !== "ok";
       actors[r.actor.name] = {
         running: r.running,
         held: r.held,
         outstanding: r.outstanding,
         lastPull: r.lastPull,
+        lastActivity: r.lastActivity,
+        healing: record,
       };
       running += r.running;
     }
@@ -194,8 +301,11 @@ class ConnectedActorsImpl implements ConnectedActors {
       alive: p?.size ?? 0,
       busy: p?.busy ?? 0,
     });
+    const connected = this.#connected && !this.connection.isClosed();
     return {
-      connected: !this.connection.isClosed(),
+      connected,
+      listening: listening !== undefined,
+      healthy: connected && !healing,
       running,
       actors,
       workers: { thread: pool(this.#pools?.thread), process: pool(this.#pools?.process) },
@@ -214,7 +324,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         `Invalid listen option: shutdownGrace must be >= 0, got ${options.shutdownGrace}`,
       );
     }
-    if (this.#runners.length) throw new TypeError("Cannot listen twice at once on one connection");
+    if (this.#listening) throw new TypeError("Cannot listen twice at once on one connection");
     if (
       options.processArgs !== undefined &&
       !(Array.isArray(options.processArgs) &&
@@ -222,6 +332,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     ) {
       throw new TypeError("Invalid listen option: processArgs must be an array of strings");
     }
+    if (this.connection.isClosed()) throw new Error("Cannot listen: the connection is closed");
     const inProcess = this.#actors.find((a) => a.executeIn === "process");
     const problem = inProcess && processProblem();
     if (problem) {
@@ -260,42 +371,102 @@ class ConnectedActorsImpl implements ConnectedActors {
       pools,
     };
     for (const actor of this.#actors) runners.push(new ActorRunner(actor, deps));
-    this.#runners = runners;
+    // Requests that wait get a heartbeat every `heartbeat` ms; burst requests (no_wait,
+    // no heartbeats) end within `expires`. Silence beyond that means the requests died.
+    const healer = new Healer(runners, {
+      nc: this.connection,
+      logger,
+      signal: stopping.signal,
+      silence: burst ? deps.expires + 2000 : 2 * heartbeat + 1000,
+    });
+    const listening: Listening = { logger, healer, runners, wake: () => {} };
+    this.#listening = listening;
     this.#pools = pools;
-    const finished = () => runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained)));
-    // Missed heartbeats: the link (or the server) died under outstanding requests.
-    const watchdog = burst ? undefined : setInterval(() => {
-      const now = Date.now();
-      for (const r of runners) {
-        if (r.outstanding > 0 && now - r.lastActivity > 2 * heartbeat + 1000) {
-          logger.warn(`no heartbeat for actor "${r.actor.name}", pulling again`);
-          r.resetPulls();
+    const quiet = () => runners.every((r) => r.running === 0 && r.held === 0);
+    // Burst: the server ends a no_wait request that finds nothing only when it expires
+    // (nats-server 2.9 waits out `expires` once one is given), so "drained" alone would
+    // keep the last job's listener up to a second longer. When nothing runs here, the
+    // consumers' own counts say whether anything is left.
+    let emptied = false;
+    let probing = false;
+    const probe = async () => {
+      probing = true;
+      try {
+        const jsm = await healer.manager();
+        while (!stopping.signal.aborted && !emptied && quiet()) {
+          const empty = await Promise.all(runners.map(async (r) => {
+            try {
+              const info = await jsm.consumers.info(r.actor.event.streamName, r.actor.consumerName);
+              // Pending: not yet delivered; ack pending: delivered and not settled, naked
+              // for a later redelivery, or held by another listener.
+              return info.num_pending === 0 && info.num_ack_pending === 0;
+            } catch (error) {
+              if (isMissing(error)) healer.check(r, "its consumer is missing");
+              return false;
+            }
+          }));
+          if (empty.every(Boolean) && quiet()) emptied = true;
+          else await sleep(100, stopping.signal);
         }
+      } catch {
+        // The server will not say; the requests' expiry ends the burst.
+      } finally {
+        probing = false;
+        wake();
       }
-    }, heartbeat);
+    };
+    const finished = () =>
+      runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained))) ||
+      (emptied && quiet());
+    const watchdog = setInterval(() => healer.watch(), burst ? 250 : Math.min(heartbeat, 1000));
+    let check = () => {};
     try {
       await new Promise<void>((resolve) => {
-        const check = () => {
-          if (signal?.aborted || finished()) resolve();
+        check = () => {
+          if (signal?.aborted || this.#closed || finished()) resolve();
+          else if (burst && !probing && !emptied && quiet()) void probe();
         };
         wake = check;
+        listening.wake = check;
         signal?.addEventListener("abort", check, { once: true });
         for (const r of runners) r.refill();
         check();
       });
     } finally {
-      if (watchdog !== undefined) clearInterval(watchdog);
+      signal?.removeEventListener("abort", check);
+      clearInterval(watchdog);
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));
       await pools.close();
       this.#pools = undefined;
-      if (!this.connection.isClosed()) await this.connection.flush();
-      this.#runners = [];
+      if (!this.connection.isClosed()) {
+        // While disconnected a flush waits for the next connection: do not wait forever.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          this.connection.flush().catch(() => {}),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, Math.max(grace, 1000));
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      this.#listening = undefined;
+    }
+    if (this.#closed && !this.#closing && !signal?.aborted) {
+      const reason = this.#closed.error;
+      throw new Error(
+        `Cannot listen any longer: the connection to NATS closed${
+          reason ? `: ${reason.message}` : ""
+        }`,
+        { cause: reason },
+      );
     }
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#status.stop?.();
     if (this.#owned && !this.connection.isClosed()) await this.connection.close();
   }
 

@@ -138,8 +138,17 @@ function consumerError(
 
 /** True when the error says the consumer or its stream is gone. */
 export function isMissing(error: unknown): boolean {
-  return error instanceof JetStreamApiError &&
-    (error.code === CONSUMER_NOT_FOUND || error.code === STREAM_NOT_FOUND);
+  return missing(error) !== undefined;
+}
+
+/** What the error says is gone: the consumer, its stream, or nothing. */
+export function missing(error: unknown): "consumer" | "stream" | undefined {
+  if (!(error instanceof JetStreamApiError)) return undefined;
+  return error.code === CONSUMER_NOT_FOUND
+    ? "consumer"
+    : error.code === STREAM_NOT_FOUND
+    ? "stream"
+    : undefined;
 }
 
 /** Options of a {@linkcode Puller}. */
@@ -157,29 +166,52 @@ export interface PullerOptions {
 }
 
 /**
+ * Whether a pull status says that the consumer (or its stream) is gone: the server ends
+ * waiting requests with "409 Consumer Deleted"; 503 means nothing answers pull requests
+ * at all; a 404 that is not the answer to a `no_wait` request has no other meaning.
+ * Requests sent to a consumer that does not exist get no answer at all on nats-server
+ * 2.9 (the JetStream API swallows them), which only the missing heartbeats tell.
+ */
+export function saysGone(status: number, description: string, noWait: boolean): boolean {
+  return status === 503 || (status === 409 && /consumer\s*deleted/i.test(description)) ||
+    (status === 404 && !noWait);
+}
+
+/**
  * Sends pull requests, each to its own inbox token so that a status (timeout, no
  * messages, consumer deleted) names its request. `outstanding` is what the server may
  * still deliver: requested, minus delivered, minus what ended requests left undelivered.
+ *
+ * `reset()` forgets every request and moves to a fresh inbox: what the server still
+ * sends to the old one (requests it kept across a short disconnect or a freeze) is
+ * delivered but not counted, and its statuses are ignored, so the count of the new
+ * requests stays exact. The old inbox is unsubscribed, after which the server drops
+ * the requests that pointed at it.
  */
 export class Puller {
   readonly #nc: NatsConnection;
   readonly #subject: string;
   readonly #options: PullerOptions;
-  readonly #prefix: string;
-  readonly #sub: Subscription;
-  readonly #requests = new Map<string, number>();
+  #prefix = "";
+  #sub: Subscription | undefined;
+  /** Live requests by token: batch and when sent (insertion order is age order). */
+  readonly #requests = new Map<string, { batch: number; at: number }>();
   #counter = 0;
   #outstanding = 0;
   #polls = 0;
-  /** When the server last said anything (message, heartbeat, status), epoch ms. */
+  #gone = false;
+  /**
+   * When the server last showed this consumer alive (a message, a heartbeat, a status),
+   * or when requests started waiting after none did, epoch ms. `0` once a status said
+   * the consumer or its stream is gone, until the next sign of life or `reset()`.
+   */
   lastActivity: number = Date.now();
 
   constructor(nc: NatsConnection, stream: string, consumer: string, options: PullerOptions) {
     this.#nc = nc;
     this.#options = options;
     this.#subject = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`;
-    this.#prefix = createInbox();
-    this.#sub = nc.subscribe(`${this.#prefix}.*`, { callback: (_err, msg) => this.#receive(msg) });
+    this.#subscribe();
   }
 
   /** Messages requested and not yet delivered or expired. */
@@ -192,11 +224,21 @@ export class Puller {
     return this.#polls;
   }
 
+  /** Whether the last word from the server was that the consumer or its stream is gone. */
+  get gone(): boolean {
+    return this.#gone;
+  }
+
   /** Ask for up to `batch` messages. */
   pull(batch: number): void {
-    if (batch <= 0) return;
+    if (batch <= 0 || this.#sub === undefined || this.#nc.isClosed()) return;
     const token = (++this.#counter).toString(36);
-    this.#requests.set(token, batch);
+    // Silence is measured from the moment something is awaited, not from the last
+    // answer (which may be long ago when every slot was busy).
+    const now = Date.now();
+    if (this.#outstanding === 0 && !this.#gone) this.lastActivity = now;
+    this.#forgetOld(now);
+    this.#requests.set(token, { batch, at: now });
     this.#outstanding += batch;
     this.#polls += 1;
     // A no_wait request also carries `expires`: nats-server 2.9 can keep a no_wait
@@ -212,31 +254,87 @@ export class Puller {
     this.#nc.publish(this.#subject, JSON.stringify(body), { reply: `${this.#prefix}.${token}` });
   }
 
-  /** Forget every request (the link died or the server restarted); the server's copies just expire. */
+  /**
+   * Forget every request (the link died, the server restarted or the consumer was
+   * recreated) and move to a fresh inbox; the server's copies expire or are dropped.
+   */
   reset(): void {
+    this.#forget();
+    this.#gone = false;
+    this.lastActivity = Date.now();
+    const old = this.#sub;
+    if (this.#nc.isClosed()) {
+      this.#sub = undefined;
+      return;
+    }
+    this.#subscribe();
+    // Drain: what is already on its way to the old inbox still arrives (uncounted).
+    if (old && !old.isClosed()) old.drain().catch(() => old.unsubscribe());
+  }
+
+  #subscribe(): void {
+    const prefix = createInbox();
+    this.#prefix = prefix;
+    this.#sub = this.#nc.subscribe(`${prefix}.*`, {
+      callback: (_err, msg) => {
+        if (prefix === this.#prefix) this.#receive(msg);
+        else if ((msg.headers?.code ?? 0) === 0 && msg.reply) this.#options.onMessage(msg);
+      },
+    });
+  }
+
+  #forget(): void {
     this.#requests.clear();
     this.#outstanding = 0;
   }
 
   #receive(msg: Msg): void {
-    this.lastActivity = Date.now();
     const code = msg.headers?.code ?? 0;
     if (code === 0 && msg.reply) {
+      this.#alive();
       // Data messages carry their own subject, not the request's inbox: the server
       // spreads them over the waiting requests, so only the total is counted.
       this.#ended(1);
       this.#options.onMessage(msg);
       return;
     }
-    if (code === 100) return; // idle heartbeat: the link is alive
+    if (code === 100) {
+      this.#alive(); // idle heartbeat: the link and the consumer are alive
+      return;
+    }
+    const description = msg.headers?.description ?? "";
+    if (saysGone(code, description, this.#options.noWait)) {
+      this.#gone = true;
+      this.lastActivity = 0;
+    } else {
+      this.#alive();
+    }
     const token = msg.subject.slice(this.#prefix.length + 1);
-    const batch = this.#requests.get(token);
+    const batch = this.#requests.get(token)?.batch;
     this.#requests.delete(token);
     // The server says how many of this request it did not deliver; a status without
     // that header (no_wait, nothing available) delivered nothing.
     const header = msg.headers?.get("Nats-Pending-Messages");
     this.#ended(header ? Number(header) : batch ?? 0);
-    this.#options.onRequestEnd(code, msg.headers?.description ?? "");
+    this.#options.onRequestEnd(code, description);
+  }
+
+  /**
+   * A request that got its whole batch hears nothing more, so under steady load (when
+   * `outstanding` never drops to 0) its token would stay forever. Past its expiry it is
+   * over either way, and a late 408 carries its own count.
+   */
+  #forgetOld(now: number): void {
+    const before = now - this.#options.expires - 5000;
+    for (const [token, { at }] of this.#requests) {
+      if (at >= before) break;
+      this.#requests.delete(token);
+    }
+  }
+
+  #alive(): void {
+    this.#gone = false;
+    this.lastActivity = Date.now();
   }
 
   #ended(count: number): void {
@@ -244,9 +342,22 @@ export class Puller {
     if (this.#outstanding === 0) this.#requests.clear();
   }
 
-  /** Stop receiving: unsubscribe, delivering what is already on its way (nats.js drain). */
+  /**
+   * Stop receiving: unsubscribe, delivering what is already on its way (nats.js drain).
+   * A drain needs the server's answer; while disconnected it gives up after `expires`.
+   */
   async drain(): Promise<void> {
-    this.reset();
-    if (!this.#sub.isClosed()) await this.#sub.drain();
+    this.#forget();
+    const sub = this.#sub;
+    if (!sub || sub.isClosed() || this.#nc.isClosed()) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      sub.drain().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#options.expires);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!sub.isClosed()) sub.unsubscribe();
   }
 }

@@ -12,6 +12,8 @@ const ACK = encoder.encode("+ACK");
 const TERM = encoder.encode("+TERM");
 const WORKING = encoder.encode("+WPI");
 const NAK = encoder.encode("-NAK");
+/** The longest nak delay, ms: 9e18 ns fits the server's int64. */
+const MAX_NAK_DELAY = 9_000_000_000_000;
 
 /** A delivered message and the ways to settle it. */
 export class Delivery {
@@ -41,7 +43,9 @@ export class Delivery {
 
   /** Negative ack: redeliver after `delay` ms (0 = at once). */
   nak(delay: number): void {
-    const ms = Math.max(0, Math.round(delay));
+    // The server reads the delay as int64 nanoseconds: cap it (about 285 years), or a
+    // huge one would be unreadable and the message redelivered at once.
+    const ms = Math.min(MAX_NAK_DELAY, Math.max(0, Math.round(delay)));
     this.#send(ms > 0 ? encoder.encode(`-NAK ${JSON.stringify({ delay: nanos(ms) })}`) : NAK);
   }
 

@@ -6,7 +6,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { consoleLogger } from "../_logger.ts";
-import { buildHeaders } from "../headers.ts";
+import { buildHeaders, MAX_DELAY_UNTIL } from "../headers.ts";
 import type { CloudEvent } from "./cloud_event.ts";
 import type { Event } from "./event.ts";
 import { validate } from "./schema.ts";
@@ -192,6 +192,9 @@ function checkOptions(event: Event<unknown, unknown>, options: EmitOptions): voi
     throw new RangeError(
       `${where}: delay must be a non-negative number of milliseconds, got ${options.delay}`,
     );
+  }
+  if (options.delay !== undefined && Date.now() + options.delay > MAX_DELAY_UNTIL) {
+    throw new RangeError(`${where}: delay ${options.delay} ms ends after the year 2255`);
   }
 }
 
