@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
-import { Actor, Actors, type ConnectedEvents, Event, Events } from "../../mod.ts";
+import { Actor, Actors, type ConnectedEvents, type DeadLetter, Event, Events } from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
 import { recordingLogger } from "./_fault.ts";
 
@@ -26,6 +26,8 @@ interface Bench {
   good(id: number): Promise<void>;
   /** The actor's consumer counts. */
   consumer(): Promise<{ ackPending: number; pending: number; redelivered: number; seq: number }>;
+  /** What the actor's dead-letter stream holds. */
+  deadLetters(): Promise<DeadLetter[]>;
 }
 
 /** A server, an event (messages of at most 1 KiB) and a listener, for one bad input. */
@@ -38,12 +40,11 @@ async function withBench(body: (bench: Bench) => Promise<void>): Promise<void> {
   await using pub = await events.connect(server.url);
   await pub.register();
   const handled: number[] = [];
-  await using conn = await new Actors(
-    new Actor("careful", e, ({ id }) => {
-      handled.push(id);
-      return id * 2;
-    }, { retryDelay: [50] }),
-  ).connect(server.url);
+  const actor = new Actor("careful", e, ({ id }) => {
+    handled.push(id);
+    return id * 2;
+  }, { retryDelay: [50] });
+  await using conn = await new Actors(actor).connect(server.url);
   await conn.register();
   const jsm = await jetstreamManager(conn.connection);
   const log: string[] = [];
@@ -73,6 +74,15 @@ async function withBench(body: (bench: Bench) => Promise<void>): Promise<void> {
           seq: info.delivered.consumer_seq,
         };
       },
+      async deadLetters() {
+        const stream = actor.deadLetters!.streamName;
+        const count = await jsm.streams.info(stream).then((i) => i.state.messages, () => 0);
+        const letters: DeadLetter[] = [];
+        for (let seq = 1; seq <= count; seq++) {
+          letters.push((await jsm.streams.getMessage(stream, { seq }))!.json<DeadLetter>());
+        }
+        return letters;
+      },
     });
   } finally {
     controller.abort();
@@ -95,6 +105,12 @@ async function terminated(
     const line = bench.log.find((l) => /terminated/.test(l));
     assert.ok(line, `a log line says the message was terminated:\n${bench.log.join("\n")}`);
     assert.match(line, expected);
+    // It is the message's fault: a copy went to the actor's dead letters first.
+    const letters = await bench.deadLetters();
+    assert.equal(letters.length, 1, "one dead letter");
+    assert.equal(letters[0].reason, "undecodable");
+    assert.equal(letters[0].streamSeq, 2);
+    assert.match(letters[0].error, /^\w*Error: ./);
   });
 }
 
