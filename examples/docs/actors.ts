@@ -86,16 +86,11 @@ export async function main(): Promise<void> {
 import { createServer } from "node:http";
 import type { ConnectedActors } from "@walnats/walnats";
 
-/** A liveness probe: 200 while connected and pulling, 503 otherwise. */
+/** A liveness probe: 200 while the listener runs connected and no actor is healing. */
 export function serveHealth(actors: ConnectedActors, port: number): void {
   createServer((_request, response) => {
     const health = actors.health();
-    // An actor with free slots sends a pull request at least every pollDelay (5 s);
-    // one with every slot busy pulls nothing until a job ends, which is no fault.
-    const stale = Object.values(health.actors).some((a) =>
-      a.running === 0 && Date.now() - a.lastPull > 60_000
-    );
-    response.statusCode = health.connected && !stale ? 200 : 503;
+    response.statusCode = health.listening && health.healthy ? 200 : 503;
     response.setHeader("content-type", "application/json");
     response.end(JSON.stringify(health));
   }).listen(port);
@@ -110,3 +105,20 @@ export async function drainOnce(url: string): Promise<void> {
   await actors.listen({ burst: true });
 }
 // #endregion burst
+
+// #region dead-letters
+import type { DeadLetter } from "@walnats/walnats";
+
+// What `welcome` gives up on lands in `welcome.deadLetters`, an ordinary event.
+export const alertOnDeadWelcome = new Actor(
+  "alert-dead-welcome",
+  welcome.deadLetters!,
+  (letter: DeadLetter) => {
+    console.error(
+      `${letter.actor} gave up on message ${letter.streamSeq} of ${letter.event} ` +
+        `after ${letter.attempts} attempt(s) (${letter.reason}): ${letter.error}`,
+    );
+  },
+  { deadLetters: false }, // no dead letters of dead letters
+);
+// #endregion dead-letters

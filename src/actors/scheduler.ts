@@ -130,7 +130,7 @@ export class ActorRunner {
     this.#puller.pull(n);
   }
 
-  /** The link looks dead (no heartbeat): forget the requests and ask again. */
+  /** The requests died, or the consumer was recreated: forget them and pull again. */
   resetPulls(): void {
     this.#puller.reset();
     this.refill();
