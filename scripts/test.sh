@@ -30,6 +30,7 @@ before=" $(pgrep -x nats-server | tr '\n' ' ') "
 check "deno fmt --check" deno fmt --check
 check "deno lint" deno lint
 check "deno check" deno check mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/ src/ tests/ examples/ bench/
+check "deno publish --dry-run" deno publish --dry-run --allow-dirty
 check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/plugin.ts
 check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno
 check "demo under Bun" timeout 120 env -u NATS_URL bash scripts/demo.sh bun
