@@ -197,56 +197,28 @@ async function importKeys(secret: Uint8Array<ArrayBuffer>): Promise<FernetKeys> 
   return { signing, encryption };
 }
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const ENCODE = new TextEncoder().encode(ALPHABET);
-const DECODE = new Int8Array(256).fill(-1);
-for (let i = 0; i < ENCODE.length; i++) DECODE[ENCODE[i]] = i;
-const PAD = 0x3d; // "="
+// Url-safe base64 (RFC 4648 §5), with the padding the spec writes: the runtimes' own
+// `Uint8Array.prototype.toBase64` / `Uint8Array.fromBase64` (Deno and Bun have both).
+interface Base64Codec {
+  fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array<ArrayBuffer>;
+}
+const ascii = new TextDecoder("ascii");
+const encoder = new TextEncoder();
 
 /** Url-safe base64 with padding, as ASCII bytes. */
 function encodeBase64Url(bytes: Uint8Array): Uint8Array {
-  const output = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
-  let o = 0;
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    output[o++] = ENCODE[n >> 18];
-    output[o++] = ENCODE[(n >> 12) & 63];
-    output[o++] = ENCODE[(n >> 6) & 63];
-    output[o++] = ENCODE[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest > 0) {
-    const n = (bytes[i] << 16) | (rest === 2 ? bytes[i + 1] << 8 : 0);
-    output[o++] = ENCODE[n >> 18];
-    output[o++] = ENCODE[(n >> 12) & 63];
-    output[o++] = rest === 2 ? ENCODE[(n >> 6) & 63] : PAD;
-    output[o++] = PAD;
-  }
-  return output;
+  const text = (bytes as Uint8Array & { toBase64(o: { alphabet: "base64url" }): string })
+    .toBase64({ alphabet: "base64url" });
+  return encoder.encode(text);
 }
 
-/**
- * Decode url-safe base64 given as ASCII bytes, with or without the padding; `null` for any other
- * character or a length no encoding has.
- */
+/** Decode url-safe base64 given as ASCII bytes, with or without the padding; `null` if invalid. */
 function decodeBase64Url(text: Uint8Array): Uint8Array<ArrayBuffer> | null {
-  let end = text.length;
-  if (end % 4 === 0 && end > 0 && text[end - 1] === PAD) end -= text[end - 2] === PAD ? 2 : 1;
-  if (end % 4 === 1) return null;
-  const output = new Uint8Array(Math.floor((end * 3) / 4));
-  let o = 0;
-  let bits = 0;
-  let count = 0;
-  for (let i = 0; i < end; i++) {
-    const value = DECODE[text[i]];
-    if (value < 0) return null;
-    bits = (bits << 6) | value;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      output[o++] = (bits >> count) & 0xff;
-    }
+  try {
+    return (Uint8Array as unknown as Base64Codec).fromBase64(ascii.decode(text), {
+      alphabet: "base64url",
+    });
+  } catch {
+    return null;
   }
-  return output;
 }
