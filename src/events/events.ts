@@ -10,6 +10,7 @@ import {
   type EmitOptions,
   type EmitResult,
   encodeOutgoing,
+  type Outgoing,
   publish,
   startEmitHooks,
 } from "./emit.ts";
@@ -125,6 +126,8 @@ export class Events {
 
 /** The longest `request()` timeout, in milliseconds (what a timer can hold). */
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** What a fire-and-forget emit returns: one settled promise, shared. */
+const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 
 class ConnectedEventsImpl implements ConnectedEvents {
   readonly connection: NatsConnection;
@@ -167,23 +170,43 @@ class ConnectedEventsImpl implements ConnectedEvents {
     message: T,
     options?: EmitOptions,
   ): Promise<EmitResult | undefined>;
-  async emit<T>(
+  emit<T>(
     event: Event<T, unknown>,
     message: T,
     options: EmitOptions = {},
   ): Promise<EmitResult | undefined> {
-    this.#check(event, "emit");
-    if (this.#hooks.length === 0 && options.sync !== true) {
-      // The fast path: no hooks, no stream ack to wait for.
-      let out = encodeOutgoing(event, message, options);
-      if (out instanceof Promise) out = await out;
-      this.connection.publish(
-        event.name,
-        out.data,
-        out.headers ? { headers: out.headers } : undefined,
-      );
-      return undefined;
+    if (this.#hooks.length !== 0 || options.sync === true) {
+      return this.#emitFully(event, message, options);
     }
+    // The fast path (no hooks, no stream ack to wait for): no async function and no
+    // promise of its own when the schema and the serializer are synchronous.
+    try {
+      this.#check(event, "emit");
+      const out = encodeOutgoing(event, message, options);
+      if (out instanceof Promise) {
+        return out.then((o) => {
+          this.#checkOpen(`emit event "${event.name}"`);
+          this.#publish(event.name, o);
+          return undefined;
+        });
+      }
+      this.#publish(event.name, out);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #publish(subject: string, out: Outgoing): void {
+    this.connection.publish(subject, out.data, out.headers ? { headers: out.headers } : undefined);
+  }
+
+  async #emitFully<T>(
+    event: Event<T, unknown>,
+    message: T,
+    options: EmitOptions,
+  ): Promise<EmitResult | undefined> {
+    this.#check(event, "emit");
     const hooks = startEmitHooks(this.#hooks, {
       event: event as Event<unknown, unknown>,
       operation: "emit",
