@@ -55,7 +55,18 @@ Options:
   --no-colors         d2, mermaid: leave colours to the renderer's theme
 `;
 
-/** Where {@linkcode main} writes. */
+/**
+ * Where {@linkcode main} writes.
+ *
+ * @example Capture the output of the command line
+ * ```ts ignore
+ * import { type CliOutput, main } from "@walnats/walnats/cli";
+ *
+ * let text = "";
+ * const output: CliOutput = { stdout: (chunk) => text += chunk, stderr: (chunk) => text += chunk };
+ * await main(["mermaid", "./services.ts"], output);
+ * ```
+ */
 export interface CliOutput {
   /** Standard output: the document or diagram. */
   stdout(text: string): void;
@@ -70,6 +81,14 @@ const processOutput: CliOutput = {
 
 /**
  * Run the command line.
+ *
+ * @example Run the command line from a script
+ * ```ts ignore
+ * import { main } from "@walnats/walnats/cli";
+ *
+ * const code = await main(["asyncapi", "./services.ts"]);
+ * Deno.exit(code);
+ * ```
  *
  * @param args the arguments after the program, e.g. `["d2", "./services.ts"]`
  * @param output where to write @default the process's standard output and error

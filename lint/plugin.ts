@@ -52,7 +52,16 @@ import {
 } from "../src/_names.ts";
 import { checkLimits, type Limits } from "../src/events/limits.ts";
 
-/** Every code the plugin reports, with its message. */
+/**
+ * Every code the plugin reports, with its message.
+ *
+ * @example The message of a code
+ * ```ts ignore
+ * import { CODES } from "@walnats/walnats/lint";
+ *
+ * console.log(CODES.WNS001); // "event name is empty"
+ * ```
+ */
 export const CODES = {
   WNS001: "event name is empty",
   WNS002: "event name is too long",
@@ -72,10 +81,30 @@ export const CODES = {
   WNS027: "actor option must be positive",
 } as const;
 
-/** A code the plugin reports, e.g. `"WNS001"`. */
+/**
+ * A code the plugin reports, e.g. `"WNS001"`.
+ *
+ * @example A code the plugin reports
+ * ```ts ignore
+ * import { type Code, CODES } from "@walnats/walnats/lint";
+ *
+ * const code: Code = "WNS004";
+ * console.log(`${code} ${CODES[code]}`); // "WNS004 event name should use kebab-case"
+ * ```
+ */
 export type Code = keyof typeof CODES;
 
-/** One problem found by a check. */
+/**
+ * One problem found by a check.
+ *
+ * @example Print a violation
+ * ```ts ignore
+ * import { checkEventName, type Violation } from "@walnats/walnats/lint";
+ *
+ * const violation: Violation | undefined = checkEventName("UserCreated");
+ * if (violation) console.log(violation.message, "-", violation.hint);
+ * ```
+ */
 export interface Violation {
   /** The stable code. */
   readonly code: Code;
@@ -133,6 +162,14 @@ export function checkEventName(name: string): Violation | undefined {
 /**
  * Check an actor name as `new Actor(name, ...)` does.
  *
+ * @example Check an actor name
+ * ```ts ignore
+ * import { checkActorName } from "@walnats/walnats/lint";
+ *
+ * checkActorName("send welcome")?.code; // "WNS023"
+ * checkActorName("send-welcome"); // undefined
+ * ```
+ *
  * @param name the name
  * @returns the violation (WNS021–WNS024), or `undefined` for a good name
  */
@@ -142,6 +179,13 @@ export function checkActorName(name: string): Violation | undefined {
 
 /**
  * Check the `description` option of an event or an actor.
+ *
+ * @example Check a description
+ * ```ts ignore
+ * import { checkDescription } from "@walnats/walnats/lint";
+ *
+ * checkDescription("event", "", "user-created")?.code; // "WNS005"
+ * ```
  *
  * @param kind whose description
  * @param description the description
@@ -177,6 +221,13 @@ const LIMITS: readonly string[] = [
  * Check one limit as `new Event(name, schema, { limits })` does, and whether `age`
  * looks like seconds.
  *
+ * @example Catch an age in seconds
+ * ```ts ignore
+ * import { checkLimit } from "@walnats/walnats/lint";
+ *
+ * checkLimit("age", 60, "user-created")?.code; // "WNS012": 60 ms, meant 60 seconds?
+ * ```
+ *
  * @param key the limit, e.g. `"age"`; unknown keys are the type checker's business
  * @param value its value
  * @param event the event's name, for the hint
@@ -204,6 +255,13 @@ const ACTOR_COUNTS: readonly string[] = ["maxAttempts", "maxAckPending", "maxJob
 
 /**
  * Check a numeric option of `new Actor(name, event, handler, options)`.
+ *
+ * @example Check a numeric actor option
+ * ```ts ignore
+ * import { checkActorOption } from "@walnats/walnats/lint";
+ *
+ * checkActorOption("ackWait", 0)?.code; // "WNS027"
+ * ```
  *
  * @param key the option, e.g. `"ackWait"`; other options are not checked here
  * @param value its value
@@ -371,6 +429,13 @@ function onNew(
  * The plugin: rules `walnats/event-name`, `walnats/event-description`,
  * `walnats/limits`, `walnats/actor-name`, `walnats/actor-description` and
  * `walnats/actor-options`.
+ *
+ * @example Enable the plugin in deno.json
+ * ```jsonc
+ * {
+ *   "lint": { "plugins": ["jsr:@walnats/walnats/lint"] }
+ * }
+ * ```
  */
 const plugin: Deno.lint.Plugin = {
   name: "walnats",

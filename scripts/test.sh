@@ -30,6 +30,9 @@ before=" $(pgrep -x nats-server | tr '\n' ' ') "
 check "deno fmt --check" deno fmt --check
 check "deno lint" deno lint
 check "deno check" deno check mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/ src/ tests/ examples/ bench/
+check "JSDoc examples type-check" deno check --doc mod.ts testing.ts otel.ts prometheus.ts cli.ts \
+  lint/plugin.ts $(find src -name '*.ts' | sort)
+check "every export has an @example" deno run -A scripts/doc_examples.ts
 check "deno publish --dry-run" deno publish --dry-run --allow-dirty
 check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/plugin.ts
 check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno

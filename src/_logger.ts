@@ -4,7 +4,21 @@
  * @module
  */
 
-/** Where walnats reports what happens in the listener (structured data as the second argument). */
+/**
+ * Where walnats reports what happens in the listener (structured data as the second argument).
+ *
+ * @example Send walnats' logs to your logger
+ * ```ts
+ * import { type Logger, TextLog } from "@walnats/walnats";
+ *
+ * const logger: Logger = {
+ *   error: (message, data) => console.error(JSON.stringify({ level: "error", message, data })),
+ *   warn: (message, data) => console.warn(JSON.stringify({ level: "warn", message, data })),
+ *   info: (message, data) => console.info(JSON.stringify({ level: "info", message, data })),
+ * };
+ * const log = new TextLog({ logger });
+ * ```
+ */
 export interface Logger {
   /** Something failed that a human should look at. */
   error(message: string, data?: Record<string, unknown>): void;

@@ -38,7 +38,17 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
  */
 export const minutePassed: Event<Date> = new Event("minute-passed", dateTime());
 
-/** Options of {@linkcode Clock}. */
+/**
+ * Options of {@linkcode Clock}.
+ *
+ * @example A clock that ticks every minute
+ * ```ts
+ * import { Clock, type ClockOptions } from "@walnats/walnats";
+ *
+ * const options: ClockOptions = { period: 60_000 };
+ * const clock = new Clock(options);
+ * ```
+ */
 export interface ClockOptions {
   /**
    * The event to emit; its message is the tick's start as a `Date`.
@@ -56,7 +66,19 @@ export interface ClockOptions {
   readonly meta?: EmitOptions["meta"];
 }
 
-/** Options of {@linkcode Clock.run}. */
+/**
+ * Options of {@linkcode Clock.run}.
+ *
+ * @example Emit one tick and return
+ * ```ts
+ * import type { Clock, ClockRunOptions, ConnectedEvents } from "@walnats/walnats";
+ *
+ * async function tickOnce(clock: Clock, conn: ConnectedEvents): Promise<void> {
+ *   const options: ClockRunOptions = { burst: true };
+ *   await clock.run(conn, options);
+ * }
+ * ```
+ */
 export interface ClockRunOptions {
   /** Stop: `run` resolves once the signal aborts (and a tick being emitted is stored). */
   readonly signal?: AbortSignal;

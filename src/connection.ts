@@ -10,15 +10,45 @@ import type {
   NatsConnection as NatsClientConnection,
 } from "@nats-io/nats-core";
 
-/** A nats.js connection (`NatsConnection` of `@nats-io/nats-core`). */
+/**
+ * A nats.js connection (`NatsConnection` of `@nats-io/nats-core`).
+ *
+ * @example Use the underlying connection
+ * ```ts
+ * import type { ConnectedEvents, NatsConnection } from "@walnats/walnats";
+ *
+ * async function flush(conn: ConnectedEvents): Promise<void> {
+ *   const nc: NatsConnection = conn.connection;
+ *   await nc.flush();
+ * }
+ * ```
+ */
 export type NatsConnection = NatsClientConnection;
 
-/** nats.js connection options (`ConnectionOptions` of `@nats-io/nats-core`). */
+/**
+ * nats.js connection options (`ConnectionOptions` of `@nats-io/nats-core`).
+ *
+ * @example Connect with nats.js options
+ * ```ts ignore
+ * import { Events, type ConnectionOptions } from "@walnats/walnats";
+ *
+ * const options: ConnectionOptions = { servers: ["nats://localhost:4222"], name: "shop" };
+ * await using conn = await new Events().connect(options);
+ * ```
+ */
 export type ConnectionOptions = NatsConnectionOptions;
 
 /**
  * Where to connect: server URL(s), nats.js connection options, or an open
  * `NatsConnection` (which is then used as is and never closed by walnats).
+ *
+ * @example Where to connect
+ * ```ts ignore
+ * import { Events, type ServerOrConnection } from "@walnats/walnats";
+ *
+ * const server: ServerOrConnection = Deno.env.get("NATS_URL") ?? "nats://localhost:4222";
+ * await using conn = await new Events().connect(server);
+ * ```
  */
 export type ServerOrConnection = string | readonly string[] | ConnectionOptions | NatsConnection;
 

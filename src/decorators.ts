@@ -14,6 +14,14 @@ import { consoleLogger, type Logger } from "./_logger.ts";
  * The state a decorator keeps (a rate limit's count) is shared by every handler
  * it wraps.
  *
+ * @example Wrap a handler in a decorator
+ * ```ts
+ * import { type Decorator, rateLimit } from "@walnats/walnats";
+ *
+ * const tenPerSecond: Decorator = rateLimit(10, 1000);
+ * const handler = tenPerSecond(async (url: string) => await fetch(url));
+ * ```
+ *
  * @typeParam T the messages the decorator can read (`unknown`: any)
  */
 export type Decorator<T = unknown> = <M extends T, R>(
@@ -25,6 +33,14 @@ export type Decorator<T = unknown> = <M extends T, R>(
  * resolves with `undefined` instead of the handler's result. So it cannot wrap
  * the handler of a request/response event unless `undefined` is a valid response.
  *
+ * @example A decorator that may skip the handler
+ * ```ts
+ * import { filterTime, type SkippingDecorator } from "@walnats/walnats";
+ *
+ * const weekdays: SkippingDecorator<Date> = filterTime({ weekday: { from: 1, to: 5 } });
+ * const report = weekdays((date: Date) => console.info("report for", date));
+ * ```
+ *
  * @typeParam T the messages the decorator can read (`unknown`: any)
  */
 export type SkippingDecorator<T = unknown> = <M extends T, R>(
@@ -34,7 +50,17 @@ export type SkippingDecorator<T = unknown> = <M extends T, R>(
 // ---------------------------------------------------------------------------
 // filterTime
 
-/** An inclusive range of values of a date field, `{ from: 9, to: 17 }`. */
+/**
+ * An inclusive range of values of a date field, `{ from: 9, to: 17 }`.
+ *
+ * @example A range of hours
+ * ```ts
+ * import { filterTime, type TimeRange } from "@walnats/walnats";
+ *
+ * const lunch: TimeRange = { from: 12, to: 14 };
+ * const atLunch = filterTime({ hour: lunch });
+ * ```
+ */
 export interface TimeRange {
   /** The first value that matches. */
   readonly from: number;
@@ -45,12 +71,32 @@ export interface TimeRange {
 /**
  * The values a date field may take: one value, an inclusive range, or a list
  * of values and ranges (any of them matches).
+ *
+ * @example Several hours and a range
+ * ```ts
+ * import { filterTime, type TimePattern } from "@walnats/walnats";
+ *
+ * const hours: TimePattern = [8, { from: 12, to: 14 }, 20];
+ * const atMealtimes = filterTime({ hour: hours });
+ * ```
  */
 export type TimePattern = number | TimeRange | readonly (number | TimeRange)[];
 
 /**
  * Options of {@linkcode filterTime}: the pattern the message's date must match.
  * An omitted field matches any value; all given fields must match.
+ *
+ * @example Only during business hours
+ * ```ts
+ * import { filterTime, type FilterTimeOptions } from "@walnats/walnats";
+ *
+ * const options: FilterTimeOptions = {
+ *   weekday: { from: 1, to: 5 },
+ *   hour: { from: 9, to: 17 },
+ *   timezone: "Europe/Amsterdam",
+ * };
+ * const businessHours = filterTime(options);
+ * ```
  */
 export interface FilterTimeOptions<T = Date> {
   /** Four-digit year, e.g. `2025`. @default any */
@@ -320,7 +366,16 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
 // ---------------------------------------------------------------------------
 // requireThat
 
-/** Options of {@linkcode requireThat}. */
+/**
+ * Options of {@linkcode requireThat}.
+ *
+ * @example Wait for a condition, checking every 5 seconds
+ * ```ts
+ * import { requireThat } from "@walnats/walnats";
+ *
+ * const whenPaid = requireThat((order: { paid: boolean }) => order.paid, { pause: 5000 });
+ * ```
+ */
 export interface RequireThatOptions {
   /** Milliseconds between two checks of the predicate. @default 1000 */
   readonly pause?: number;
@@ -390,10 +445,29 @@ export function requireThat<T = unknown>(
 // ---------------------------------------------------------------------------
 // suppress
 
-/** A class of errors to catch (anything `instanceof` works with). */
+/**
+ * A class of errors to catch (anything `instanceof` works with).
+ *
+ * @example Errors to suppress
+ * ```ts
+ * import { type ErrorClass, suppress } from "@walnats/walnats";
+ *
+ * const expected: ErrorClass[] = [TypeError, RangeError];
+ * const quiet = suppress(...expected);
+ * ```
+ */
 export type ErrorClass = abstract new (...args: never[]) => unknown;
 
-/** Options of {@linkcode suppress}. */
+/**
+ * Options of {@linkcode suppress}.
+ *
+ * @example Log suppressed errors to your logger
+ * ```ts
+ * import { suppress } from "@walnats/walnats";
+ *
+ * const ignoreTypeErrors = suppress(TypeError, { logger: console });
+ * ```
+ */
 export interface SuppressOptions {
   /** Where suppressed errors are reported (as warnings). @default the console */
   readonly logger?: Logger;

@@ -5,7 +5,18 @@
  * @module
  */
 
-/** One problem reported by a Standard Schema validation. */
+/**
+ * One problem reported by a Standard Schema validation.
+ *
+ * @example Print a validation error's issues
+ * ```ts
+ * import type { ValidationError, ValidationIssue } from "@walnats/walnats";
+ *
+ * const show = (issue: ValidationIssue): string =>
+ *   `${issue.path?.map(String).join(".") ?? "(root)"}: ${issue.message}`;
+ * const report = (error: ValidationError): string[] => error.issues.map(show);
+ * ```
+ */
 export interface ValidationIssue {
   /** What is wrong. */
   readonly message: string;
@@ -13,7 +24,28 @@ export interface ValidationIssue {
   readonly path?: readonly PropertyKey[];
 }
 
-/** A message does not match its event's (or response's) schema. */
+/**
+ * A message does not match its event's (or response's) schema.
+ *
+ * @example Reject a bad message before it is emitted
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, Event, ValidationError } from "@walnats/walnats";
+ *
+ * const email = v.pipe(v.string(), v.email());
+ * const userCreated = new Event("user-created", v.object({ email }));
+ *
+ * async function create(conn: ConnectedEvents, email: string): Promise<boolean> {
+ *   try {
+ *     await conn.emit(userCreated, { email });
+ *     return true;
+ *   } catch (error) {
+ *     if (error instanceof ValidationError) return false; // error.issues says why
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class ValidationError extends Error {
   /** The schema's issues. */
   readonly issues: readonly ValidationIssue[];
@@ -34,7 +66,20 @@ export class ValidationError extends Error {
   }
 }
 
-/** A payload could not be encoded or decoded by a serializer. */
+/**
+ * A payload could not be encoded or decoded by a serializer.
+ *
+ * @example Catch a payload that does not decode
+ * ```ts
+ * import { gzip, jsonSerializer, SerializerError } from "@walnats/walnats";
+ *
+ * try {
+ *   await gzip(jsonSerializer).decode(new Uint8Array([1, 2, 3]));
+ * } catch (error) {
+ *   if (error instanceof SerializerError) console.error(error.serializer, error.message);
+ * }
+ * ```
+ */
 export class SerializerError extends Error {
   /** The serializer's name. */
   readonly serializer: string;
@@ -51,7 +96,23 @@ export class SerializerError extends Error {
   }
 }
 
-/** A stream with the event's name exists and differs, and `update` was off. */
+/**
+ * A stream with the event's name exists and differs, and `update` was off.
+ *
+ * @example Register without changing existing streams
+ * ```ts
+ * import { type ConnectedEvents, StreamExistsError } from "@walnats/walnats";
+ *
+ * async function register(conn: ConnectedEvents): Promise<void> {
+ *   try {
+ *     await conn.register({ update: false });
+ *   } catch (error) {
+ *     if (!(error instanceof StreamExistsError)) throw error;
+ *     console.warn(`stream of event ${error.event} differs from its declaration`);
+ *   }
+ * }
+ * ```
+ */
 export class StreamExistsError extends Error {
   /** The event's name. */
   readonly event: string;
@@ -68,7 +129,23 @@ export class StreamExistsError extends Error {
   }
 }
 
-/** The server rejected an event's stream configuration (invalid, or immutable and changed). */
+/**
+ * The server rejected an event's stream configuration (invalid, or immutable and changed).
+ *
+ * @example See which settings the server rejected
+ * ```ts
+ * import { type ConnectedEvents, StreamConfigError } from "@walnats/walnats";
+ *
+ * async function register(conn: ConnectedEvents): Promise<void> {
+ *   try {
+ *     await conn.register();
+ *   } catch (error) {
+ *     if (error instanceof StreamConfigError) console.error(error.event, error.fields);
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class StreamConfigError extends Error {
   /** The event's name. */
   readonly event: string;
@@ -89,7 +166,26 @@ export class StreamConfigError extends Error {
   }
 }
 
-/** No response arrived in time for `request()`. */
+/**
+ * No response arrived in time for `request()`.
+ *
+ * @example Fall back when no response comes
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, Event, RequestTimeoutError } from "@walnats/walnats";
+ *
+ * const getPrice = new Event("get-price", v.object({ sku: v.string() })).withResponse(v.number());
+ *
+ * async function price(conn: ConnectedEvents, sku: string): Promise<number | undefined> {
+ *   try {
+ *     return await conn.request(getPrice, { sku }, { timeout: 2000 });
+ *   } catch (error) {
+ *     if (error instanceof RequestTimeoutError) return undefined; // error.timeout ms passed
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class RequestTimeoutError extends Error {
   /** The event's name. */
   readonly event: string;
@@ -108,7 +204,26 @@ export class RequestTimeoutError extends Error {
   }
 }
 
-/** The actor could not produce a valid response (it reported the reason instead). */
+/**
+ * The actor could not produce a valid response (it reported the reason instead).
+ *
+ * @example Handle an actor that could not respond
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, Event, ResponseError } from "@walnats/walnats";
+ *
+ * const getPrice = new Event("get-price", v.object({ sku: v.string() })).withResponse(v.number());
+ *
+ * async function price(conn: ConnectedEvents, sku: string): Promise<number | undefined> {
+ *   try {
+ *     return await conn.request(getPrice, { sku });
+ *   } catch (error) {
+ *     if (error instanceof ResponseError) return undefined; // error.message has the reason
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class ResponseError extends Error {
   /** The event's name. */
   readonly event: string;
@@ -181,7 +296,21 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** The job ran longer than the actor's `jobTimeout`. */
+/**
+ * The job ran longer than the actor's `jobTimeout`.
+ *
+ * @example Count timed-out jobs
+ * ```ts
+ * import { JobTimeoutError, type Middleware } from "@walnats/walnats";
+ *
+ * let timeouts = 0;
+ * const countTimeouts: Middleware = {
+ *   onFailure({ error }) {
+ *     if (error instanceof JobTimeoutError) timeouts++;
+ *   },
+ * };
+ * ```
+ */
 export class JobTimeoutError extends Error {
   /**
    * Create the error.
@@ -194,7 +323,23 @@ export class JobTimeoutError extends Error {
   }
 }
 
-/** An actor's consumer cannot be created or updated as declared. */
+/**
+ * An actor's consumer cannot be created or updated as declared.
+ *
+ * @example Report an actor the server rejected
+ * ```ts
+ * import { type ConnectedActors, ConsumerConfigError } from "@walnats/walnats";
+ *
+ * async function register(conn: ConnectedActors): Promise<void> {
+ *   try {
+ *     await conn.register();
+ *   } catch (error) {
+ *     if (error instanceof ConsumerConfigError) console.error(error.actor, error.message);
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class ConsumerConfigError extends Error {
   /** The actor's name. */
   readonly actor: string;

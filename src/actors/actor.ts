@@ -58,7 +58,17 @@ export const ExecuteIn = {
 /** Where the handler runs: `"main"`, `"thread"` or `"process"`. */
 export type ExecuteIn = typeof ExecuteIn[keyof typeof ExecuteIn];
 
-/** Delivery facts of the message a job handles. */
+/**
+ * Delivery facts of the message a job handles.
+ *
+ * @example How long a message waited
+ * ```ts
+ * import type { Job, JobMetadata } from "@walnats/walnats";
+ *
+ * const lag = (metadata: JobMetadata): number => Date.now() - metadata.timestamp;
+ * const handler = (_message: unknown, job: Job) => console.info(`waited ${lag(job.metadata)} ms`);
+ * ```
+ */
 export interface JobMetadata {
   /** The message's sequence number in the stream. */
   readonly streamSeq: number;
@@ -72,7 +82,19 @@ export interface JobMetadata {
   readonly pending: number;
 }
 
-/** What a handler may use besides the message. */
+/**
+ * What a handler may use besides the message.
+ *
+ * @example Use the job in a handler
+ * ```ts
+ * import type { Job } from "@walnats/walnats";
+ *
+ * async function handler(url: string, job: Job): Promise<void> {
+ *   if (job.attempt > 1) console.info(`retrying message ${job.metadata.streamSeq}`);
+ *   await fetch(url, { signal: job.signal });
+ * }
+ * ```
+ */
 export interface Job {
   /** Aborts on `jobTimeout` and on shutdown (after the grace period). */
   readonly signal: AbortSignal;
@@ -84,17 +106,58 @@ export interface Job {
   readonly metadata: JobMetadata;
 }
 
-/** A handler: gets the message (and the job) and returns the response, if the event has one. */
+/**
+ * A handler: gets the message (and the job) and returns the response, if the event has one.
+ *
+ * @example A typed handler
+ * ```ts
+ * import type { Handler } from "@walnats/walnats";
+ *
+ * const sendWelcome: Handler<{ email: string }, never> = async (user, job) => {
+ *   const init = { method: "POST", body: user.email, signal: job.signal };
+ *   await fetch("https://mail.example/send", init);
+ * };
+ * ```
+ */
 export type Handler<T, R> = (message: T, job: Job) => HandlerResult<R>;
 /**
  * What an actor runs: a function, or a worker handler (module URL + export name) whose
  * exported function is checked like a plain handler.
+ *
+ * @example A handler given to an actor
+ * ```ts
+ * import type { ActorHandler } from "@walnats/walnats";
+ *
+ * const handler: ActorHandler<{ id: number }, never> = (message) => console.log(message.id);
+ * ```
  */
 export type ActorHandler<T, R> = Handler<T, R> | WorkerHandler<Handler<T, R>>;
-/** What a handler returns: the response type for request/response events, anything otherwise. */
+/**
+ * What a handler returns: the response type for request/response events, anything otherwise.
+ *
+ * @example What a request/response handler returns
+ * ```ts
+ * import type { HandlerResult } from "@walnats/walnats";
+ *
+ * const price: HandlerResult<number> = Promise.resolve(42); // number | Promise<number>
+ * ```
+ */
 export type HandlerResult<R> = [R] extends [never] ? unknown : R | Promise<R>;
 
-/** Context given to every middleware hook. */
+/**
+ * Context given to every middleware hook.
+ *
+ * @example Log every job start
+ * ```ts
+ * import type { Context, Middleware } from "@walnats/walnats";
+ *
+ * const logStart: Middleware = {
+ *   onStart(context: Context) {
+ *     console.info(`${context.actor.name}: attempt ${context.attempts}`, context.message);
+ *   },
+ * };
+ * ```
+ */
 export interface Context {
   /** The actor handling the message. */
   readonly actor: Actor<unknown, unknown>;
@@ -108,13 +171,39 @@ export interface Context {
   readonly traceId: string | undefined;
 }
 
-/** Context of `onFailure`. */
+/**
+ * Context of `onFailure`.
+ *
+ * @example Log failures
+ * ```ts
+ * import type { FailureContext, Middleware } from "@walnats/walnats";
+ *
+ * const logFailures: Middleware = {
+ *   onFailure(context: FailureContext) {
+ *     console.error(`${context.actor.name} failed`, context.error);
+ *   },
+ * };
+ * ```
+ */
 export interface FailureContext extends Context {
   /** Why the job failed. */
   readonly error: unknown;
 }
 
-/** Context of `onSuccess`. */
+/**
+ * Context of `onSuccess`.
+ *
+ * @example Report slow jobs
+ * ```ts
+ * import type { Middleware, SuccessContext } from "@walnats/walnats";
+ *
+ * const slowJobs: Middleware = {
+ *   onSuccess(context: SuccessContext) {
+ *     if (context.duration > 1000) console.warn(`${context.actor.name} is slow`);
+ *   },
+ * };
+ * ```
+ */
 export interface SuccessContext extends Context {
   /** How long the handler ran, in milliseconds. */
   readonly duration: number;
@@ -124,6 +213,16 @@ export interface SuccessContext extends Context {
  * Hooks around each job, for logs, metrics and alerts (not flow control).
  * They may be async; they never delay the ack or the next job, and an error
  * thrown in a hook is logged, not propagated.
+ *
+ * @example A middleware that times jobs
+ * ```ts
+ * import type { Middleware } from "@walnats/walnats";
+ *
+ * const timing: Middleware = {
+ *   onSuccess: ({ actor, duration }) => console.info(`${actor.name} took ${duration} ms`),
+ *   onFailure: ({ actor, error }) => console.error(`${actor.name} failed`, error),
+ * };
+ * ```
  */
 export interface Middleware {
   /** Before the handler starts. */
@@ -134,7 +233,16 @@ export interface Middleware {
   onSuccess?(context: SuccessContext): void | Promise<void>;
 }
 
-/** Options of {@linkcode Actor}. All durations are milliseconds. */
+/**
+ * Options of {@linkcode Actor}. All durations are milliseconds.
+ *
+ * @example Retry five times, slowly
+ * ```ts
+ * import type { ActorOptions } from "@walnats/walnats";
+ *
+ * const options: ActorOptions = { maxAttempts: 5, jobTimeout: 10_000, retryDelay: [1000, 5000] };
+ * ```
+ */
 export interface ActorOptions {
   /** Stored with the consumer in the server. */
   readonly description?: string;
@@ -185,7 +293,8 @@ export interface ActorOptions {
  *
  * const userCreated = new Event("user-created", v.object({ email: v.string() }));
  * const sendWelcome = new Actor("send-welcome", userCreated, async (user, job) => {
- *   await fetch("https://mail.example/send", { method: "POST", body: user.email, signal: job.signal });
+ *   const init = { method: "POST", body: user.email, signal: job.signal };
+ *   await fetch("https://mail.example/send", init);
  * }, { maxAttempts: 5, priority: Priority.HIGH });
  * ```
  *

@@ -16,7 +16,16 @@ import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
 
-/** Options of `listen()`. Durations are milliseconds. */
+/**
+ * Options of `listen()`. Durations are milliseconds.
+ *
+ * @example Listen with more jobs and a longer grace period
+ * ```ts
+ * import type { ListenOptions } from "@walnats/walnats";
+ *
+ * const options: ListenOptions = { maxJobs: 32, shutdownGrace: 10_000 };
+ * ```
+ */
 export interface ListenOptions {
   /** Stop listening: pulls stop, running jobs get `shutdownGrace`, the rest is given back. */
   readonly signal?: AbortSignal;
@@ -58,6 +67,16 @@ export interface ListenOptions {
 /**
  * A live view of a listener, for liveness probes. A listener heals itself (see
  * RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums up.
+ *
+ * @example A liveness probe
+ * ```ts
+ * import type { ConnectedActors, Health } from "@walnats/walnats";
+ *
+ * function probe(conn: ConnectedActors): Response {
+ *   const health: Health = conn.health();
+ *   return Response.json(health, { status: health.healthy ? 200 : 503 });
+ * }
+ * ```
  */
 export interface Health {
   /**
@@ -112,7 +131,19 @@ export interface Health {
   };
 }
 
-/** An `Actors` registry bound to a connection. Dispose it (`await using`) to close. */
+/**
+ * An `Actors` registry bound to a connection. Dispose it (`await using`) to close.
+ *
+ * @example Register and listen until aborted
+ * ```ts
+ * import type { ConnectedActors } from "@walnats/walnats";
+ *
+ * async function run(conn: ConnectedActors, signal: AbortSignal): Promise<void> {
+ *   await conn.register();
+ *   await conn.listen({ signal });
+ * }
+ * ```
+ */
 export interface ConnectedActors extends AsyncDisposable {
   /** The underlying nats.js connection. */
   readonly connection: NatsConnection;

@@ -13,7 +13,17 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context, Middleware } from "./actor.ts";
 
-/** Read access to a delivered message's headers (nats.js `MsgHdrs` fits). */
+/**
+ * Read access to a delivered message's headers (nats.js `MsgHdrs` fits).
+ *
+ * @example Read an optional header
+ * ```ts
+ * import type { MessageHeaders } from "@walnats/walnats";
+ *
+ * const tenant = (headers: MessageHeaders | undefined): string | undefined =>
+ *   headers?.has("X-Tenant") ? headers.get("X-Tenant") : undefined;
+ * ```
+ */
 export interface MessageHeaders {
   /**
    * The first value of a header.
@@ -37,7 +47,21 @@ export interface MessageHeaders {
   keys(): string[];
 }
 
-/** What the job scope knows about the running job. */
+/**
+ * What the job scope knows about the running job.
+ *
+ * @example Read a header of the running job
+ * ```ts
+ * import type { AroundJob, JobScope } from "@walnats/walnats";
+ *
+ * const tenants: AroundJob = {
+ *   async aroundJob(scope: JobScope, next) {
+ *     console.info("tenant", scope.headers?.get("X-Tenant"));
+ *     await next();
+ *   },
+ * };
+ * ```
+ */
 export interface JobScope {
   /** The context also given to the middlewares' hooks. */
   readonly context: Context;
@@ -53,6 +77,19 @@ export interface JobScope {
  *
  * Used by integrations that must put something in the async context of the handler,
  * such as an active tracing span. It runs only for jobs whose message was decoded.
+ *
+ * @example Time each handler call
+ * ```ts
+ * import type { AroundJob, Middleware } from "@walnats/walnats";
+ *
+ * const timing: Middleware & AroundJob = {
+ *   async aroundJob(scope, next) {
+ *     const start = performance.now();
+ *     await next();
+ *     console.info(scope.context.actor.name, performance.now() - start);
+ *   },
+ * };
+ * ```
  */
 export interface AroundJob {
   /**

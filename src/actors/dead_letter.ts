@@ -17,7 +17,16 @@ import { Event } from "../events/event.ts";
 import { streamConfig } from "../events/stream.ts";
 import { DELAY, MSG_ID, REPLY } from "../headers.ts";
 
-/** Why a message was given up on. */
+/**
+ * Why a message was given up on.
+ *
+ * @example Decide whether to replay a dead letter
+ * ```ts
+ * import type { DeadLetterReason } from "@walnats/walnats";
+ *
+ * const replayable = (reason: DeadLetterReason): boolean => reason === "failed";
+ * ```
+ */
 export type DeadLetterReason =
   /** The last allowed attempt failed. */
   | "failed"
@@ -28,7 +37,17 @@ export type DeadLetterReason =
   /** The handler's return value did not match the event's response schema. */
   | "invalid-response";
 
-/** The message of a dead-letter event: the original message and why it died. */
+/**
+ * The message of a dead-letter event: the original message and why it died.
+ *
+ * @example Describe a dead letter
+ * ```ts
+ * import type { DeadLetter } from "@walnats/walnats";
+ *
+ * const describe = (letter: DeadLetter): string =>
+ *   `${letter.actor} gave up on ${letter.event} (${letter.reason}): ${letter.error}`;
+ * ```
+ */
 export interface DeadLetter {
   /** The actor that gave up. */
   readonly actor: string;
@@ -62,7 +81,18 @@ const deadLetterSchema = v.object({
   payload: v.string(),
 });
 
-/** Headers of a dead letter, for tools that read raw messages. */
+/**
+ * Headers of a dead letter, for tools that read raw messages.
+ *
+ * @example Read a raw dead letter's headers
+ * ```ts
+ * import { DEAD_LETTER_HEADERS } from "@walnats/walnats";
+ *
+ * function deadActor(headers: Headers): string | null {
+ *   return headers.get(DEAD_LETTER_HEADERS.actor); // the "Walnats-Dead-Actor" header
+ * }
+ * ```
+ */
 export const DEAD_LETTER_HEADERS = {
   actor: "Walnats-Dead-Actor",
   event: "Walnats-Dead-Event",
@@ -72,7 +102,16 @@ export const DEAD_LETTER_HEADERS = {
   streamSeq: "Walnats-Dead-Stream-Seq",
 } as const;
 
-/** How long a dead-letter stream keeps its messages: 14 days. */
+/**
+ * How long a dead-letter stream keeps its messages: 14 days.
+ *
+ * @example How long dead letters stay
+ * ```ts
+ * import { DEAD_LETTER_AGE } from "@walnats/walnats";
+ *
+ * const days = DEAD_LETTER_AGE / (24 * 60 * 60 * 1000); // 14
+ * ```
+ */
 export const DEAD_LETTER_AGE = 14 * 24 * 60 * 60 * 1000;
 
 /**

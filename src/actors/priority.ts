@@ -33,7 +33,16 @@ export const Priority = {
 /** One of the {@linkcode Priority} levels: `0` (`HIGH`), `1` (`NORMAL`) or `2` (`LOW`). */
 export type Priority = typeof Priority[keyof typeof Priority];
 
-/** Options of {@linkcode PrioritySemaphore}. */
+/**
+ * Options of {@linkcode PrioritySemaphore}.
+ *
+ * @example Age waiting jobs faster
+ * ```ts
+ * import { PrioritySemaphore } from "@walnats/walnats";
+ *
+ * const slots = new PrioritySemaphore(16, { aging: 250 });
+ * ```
+ */
 export interface PrioritySemaphoreOptions {
   /**
    * Milliseconds after which a waiting job's effective priority rises by one
@@ -54,7 +63,18 @@ export interface PrioritySemaphoreOptions {
   now?: () => number;
 }
 
-/** Options of {@linkcode PrioritySemaphore.prototype.acquire}. */
+/**
+ * Options of {@linkcode PrioritySemaphore.prototype.acquire}.
+ *
+ * @example Stop waiting for a slot after a second
+ * ```ts
+ * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+ *
+ * const slots = new PrioritySemaphore(4);
+ * const permit = await slots.acquire(Priority.LOW, { signal: AbortSignal.timeout(1000) });
+ * permit.release();
+ * ```
+ */
 export interface AcquireOptions {
   /**
    * Stop waiting: the waiter leaves the queue and the promise rejects with

@@ -4,7 +4,21 @@
  * @module
  */
 
-/** CloudEvents 1.0 context attributes, as given to {@linkcode CloudEvent}. */
+/**
+ * CloudEvents 1.0 context attributes, as given to {@linkcode CloudEvent}.
+ *
+ * @example CloudEvents headers for an emit
+ * ```ts
+ * import { CloudEvent, type CloudEventAttributes } from "@walnats/walnats";
+ *
+ * const attributes: CloudEventAttributes = {
+ *   id: crypto.randomUUID(),
+ *   source: "/shop",
+ *   type: "com.example.order.paid",
+ * };
+ * const headers = new CloudEvent(attributes).headers(); // [["ce-id", ...], ...]
+ * ```
+ */
 export interface CloudEventAttributes {
   /** Identifies the event; unique per source. */
   readonly id: string;

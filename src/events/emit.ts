@@ -11,7 +11,16 @@ import type { CloudEvent } from "./cloud_event.ts";
 import type { Event } from "./event.ts";
 import { validate } from "./schema.ts";
 
-/** Options of `emit()`. */
+/**
+ * Options of `emit()`.
+ *
+ * @example Emit once, a minute from now
+ * ```ts
+ * import type { EmitOptions } from "@walnats/walnats";
+ *
+ * const options: EmitOptions = { uid: "order-42-paid", delay: 60_000, sync: true };
+ * ```
+ */
 export interface EmitOptions {
   /**
    * Deduplication id (`Nats-Msg-Id`): a second message with the same uid within the
@@ -32,7 +41,23 @@ export interface EmitOptions {
   readonly sync?: boolean;
 }
 
-/** What the stream said about a message emitted with `sync: true`. */
+/**
+ * What the stream said about a message emitted with `sync: true`.
+ *
+ * @example Detect a duplicate emit
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, type EmitResult, Event } from "@walnats/walnats";
+ *
+ * const orderPaid = new Event("order-paid", v.object({ id: v.number() }));
+ *
+ * async function pay(conn: ConnectedEvents, id: number): Promise<void> {
+ *   const options = { uid: `order-${id}`, sync: true } as const;
+ *   const result: EmitResult = await conn.emit(orderPaid, { id }, options);
+ *   if (result.duplicate) console.info(`order ${id} was already paid (seq ${result.seq})`);
+ * }
+ * ```
+ */
 export interface EmitResult {
   /** The message's sequence number in the stream. */
   readonly seq: number;
@@ -104,7 +129,16 @@ function outgoingHeaders(
   return headers;
 }
 
-/** What an emit hook learns about one `emit` or `request` call. */
+/**
+ * What an emit hook learns about one `emit` or `request` call.
+ *
+ * @example Label an emit
+ * ```ts
+ * import type { EmitInfo } from "@walnats/walnats";
+ *
+ * const label = (info: EmitInfo): string => `${info.operation} ${info.event.name}`;
+ * ```
+ */
 export interface EmitInfo {
   /** The event emitted. */
   readonly event: Event<unknown, unknown>;
@@ -114,7 +148,16 @@ export interface EmitInfo {
   readonly options: EmitOptions;
 }
 
-/** How an `emit` or `request` call ended. */
+/**
+ * How an `emit` or `request` call ended.
+ *
+ * @example Tell failed emits
+ * ```ts
+ * import type { EmitOutcome } from "@walnats/walnats";
+ *
+ * const failed = (outcome: EmitOutcome): boolean => outcome.error !== undefined;
+ * ```
+ */
 export interface EmitOutcome {
   /** Why it failed (validation, publish, timeout…); absent on success. */
   readonly error?: unknown;
@@ -122,7 +165,20 @@ export interface EmitOutcome {
   readonly result?: EmitResult;
 }
 
-/** What an emit hook returns for one call. */
+/**
+ * What an emit hook returns for one call.
+ *
+ * @example Add a header to every emit
+ * ```ts
+ * import type { EmitHook, EmitHookScope } from "@walnats/walnats";
+ *
+ * const tenant: EmitHook = {
+ *   onEmit(): EmitHookScope {
+ *     return { headers: { "X-Tenant": "acme" } };
+ *   },
+ * };
+ * ```
+ */
 export interface EmitHookScope {
   /** Headers to add to the message (a header the caller set in `meta` wins). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -137,6 +193,17 @@ export interface EmitHookScope {
  * Observes every `emit` and `request` of a connected `Events` registry and may add
  * headers to the message, such as a trace context. Given to `Events.connect`
  * (`emitHooks`). A hook that throws is logged and ignored: it never stops a message.
+ *
+ * @example Log every emit and its outcome
+ * ```ts
+ * import type { EmitHook } from "@walnats/walnats";
+ *
+ * const logEmits: EmitHook = {
+ *   onEmit(info) {
+ *     return { end: (outcome) => console.info(info.event.name, outcome.error ?? outcome.result) };
+ *   },
+ * };
+ * ```
  */
 export interface EmitHook {
   /**

@@ -9,7 +9,21 @@ import { jsonSerializer } from "../serializers/json.ts";
 import { checkLimits, type Limits } from "./limits.ts";
 import { defaultSerializer, type StandardSchemaV1 } from "./schema.ts";
 
-/** Options of {@linkcode Event}. */
+/**
+ * Options of {@linkcode Event}.
+ *
+ * @example Describe an event and limit its stream
+ * ```ts
+ * import * as v from "valibot";
+ * import { Event, type EventOptions } from "@walnats/walnats";
+ *
+ * const options: EventOptions<{ id: number }> = {
+ *   description: "An order was paid.",
+ *   limits: { age: 7 * 24 * 60 * 60 * 1000 },
+ * };
+ * const orderPaid = new Event("order-paid", v.object({ id: v.number() }), options);
+ * ```
+ */
 export interface EventOptions<T> {
   /** Human-readable description, stored in the stream config and the AsyncAPI spec. */
   readonly description?: string;
@@ -22,7 +36,18 @@ export interface EventOptions<T> {
   readonly serializer?: Serializer<T>;
 }
 
-/** The response side of an event made by {@linkcode Event.withResponse}. */
+/**
+ * The response side of an event made by {@linkcode Event.withResponse}.
+ *
+ * @example The response of a request/response event
+ * ```ts
+ * import * as v from "valibot";
+ * import { Event, type ResponseSpec } from "@walnats/walnats";
+ *
+ * const getPrice = new Event("get-price", v.object({ sku: v.string() })).withResponse(v.number());
+ * const spec: ResponseSpec<number> | undefined = getPrice.response; // schema and serializer
+ * ```
+ */
 export interface ResponseSpec<R> {
   /** Validates the actor's return value (in the actor) and the response (in the caller). */
   readonly schema: StandardSchemaV1<unknown, R>;

@@ -19,7 +19,18 @@ import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts"
 import { type RequestOptions, ResponseMux } from "./request.ts";
 import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
 
-/** Options of `Events.connect`. */
+/**
+ * Options of `Events.connect`.
+ *
+ * @example Connect with emit hooks
+ * ```ts ignore
+ * import { type EmitHook, Events, type EventsConnectOptions } from "@walnats/walnats";
+ *
+ * const logEmits: EmitHook = { onEmit: (info) => console.info("emit", info.event.name) };
+ * const options: EventsConnectOptions = { emitHooks: [logEmits] };
+ * await using conn = await new Events(userCreated).connect("nats://localhost:4222", options);
+ * ```
+ */
 export interface EventsConnectOptions {
   /**
    * Observe every `emit` and `request` and add headers to their messages,
@@ -28,7 +39,22 @@ export interface EventsConnectOptions {
   readonly emitHooks?: readonly EmitHook[];
 }
 
-/** An `Events` registry bound to a connection. Dispose it (`await using`) to close. */
+/**
+ * An `Events` registry bound to a connection. Dispose it (`await using`) to close.
+ *
+ * @example Register the streams and emit
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, Event } from "@walnats/walnats";
+ *
+ * const userCreated = new Event("user-created", v.object({ id: v.number() }));
+ *
+ * async function createUser(conn: ConnectedEvents, id: number): Promise<void> {
+ *   await conn.register();
+ *   await conn.emit(userCreated, { id });
+ * }
+ * ```
+ */
 export interface ConnectedEvents extends AsyncDisposable {
   /** The underlying nats.js connection. */
   readonly connection: NatsConnection;

@@ -7,6 +7,13 @@
 /**
  * Limits of an event's stream, all optional. When one is reached, the oldest
  * messages are dropped. Durations are milliseconds.
+ *
+ * @example Keep a week of messages, at most a million
+ * ```ts
+ * import type { Limits } from "@walnats/walnats";
+ *
+ * const limits: Limits = { age: 7 * 24 * 60 * 60 * 1000, messages: 1_000_000, replicas: 3 };
+ * ```
  */
 export interface Limits {
   /** Drop messages older than this, in milliseconds. @default unlimited */

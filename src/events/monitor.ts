@@ -8,7 +8,20 @@ import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { Event } from "./event.ts";
 import { validate } from "./schema.ts";
 
-/** One message seen by `monitor()`. */
+/**
+ * One message seen by `monitor()`.
+ *
+ * @example Print the events as they pass
+ * ```ts
+ * import type { ConnectedEvents, MonitoredEvent } from "@walnats/walnats";
+ *
+ * async function watch(conn: ConnectedEvents): Promise<void> {
+ *   for await (const seen of conn.monitor() as AsyncIterable<MonitoredEvent>) {
+ *     console.info(seen.event.name, seen.error ?? seen.message);
+ *   }
+ * }
+ * ```
+ */
 export interface MonitoredEvent {
   /** The event it was emitted for. */
   readonly event: Event<unknown, unknown>;
@@ -20,7 +33,19 @@ export interface MonitoredEvent {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Options of `monitor()`. */
+/**
+ * Options of `monitor()`.
+ *
+ * @example Watch the events for a minute
+ * ```ts
+ * import type { ConnectedEvents, MonitorOptions } from "@walnats/walnats";
+ *
+ * function watchForAMinute(conn: ConnectedEvents): ReadableStream {
+ *   const options: MonitorOptions = { signal: AbortSignal.timeout(60_000) };
+ *   return conn.monitor(options);
+ * }
+ * ```
+ */
 export interface MonitorOptions {
   /** Stop the feed (the stream then closes). */
   readonly signal?: AbortSignal;

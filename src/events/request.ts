@@ -11,7 +11,16 @@ import type { EmitOptions } from "./emit.ts";
 import type { Event } from "./event.ts";
 import { validate } from "./schema.ts";
 
-/** Options of `request()`: those of emit (but `sync`), a timeout and a signal. */
+/**
+ * Options of `request()`: those of emit (but `sync`), a timeout and a signal.
+ *
+ * @example Ask with a short timeout
+ * ```ts
+ * import type { RequestOptions } from "@walnats/walnats";
+ *
+ * const options: RequestOptions = { timeout: 2000, traceId: "checkout-42" };
+ * ```
+ */
 export interface RequestOptions extends Omit<EmitOptions, "sync"> {
   /** How long to wait for the response, in milliseconds (at most 2^31-1). @default 4000 */
   readonly timeout?: number;

@@ -11,7 +11,26 @@ import { bytesSerializer } from "../serializers/bytes.ts";
 import { dateTimeSerializer } from "../serializers/date_time.ts";
 import { textSerializer } from "../serializers/text.ts";
 
-/** The Standard Schema v1 interface (copied from the spec, as it recommends). */
+/**
+ * The Standard Schema v1 interface (copied from the spec, as it recommends).
+ *
+ * @example A hand-written schema
+ * ```ts
+ * import { Event, type StandardSchemaV1 } from "@walnats/walnats";
+ *
+ * const positive: StandardSchemaV1<unknown, number> = {
+ *   "~standard": {
+ *     version: 1,
+ *     vendor: "example",
+ *     validate: (value) =>
+ *       typeof value === "number" && value > 0
+ *         ? { value }
+ *         : { issues: [{ message: "expected a positive number" }] },
+ *   },
+ * };
+ * const amountPaid = new Event("amount-paid", positive);
+ * ```
+ */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
   /** The Standard Schema properties. */
   readonly "~standard": StandardSchemaV1.Props<Input, Output>;
@@ -69,10 +88,29 @@ export declare namespace StandardSchemaV1 {
   >["output"];
 }
 
-/** Where a walnats schema keeps the serializer it implies. */
+/**
+ * Where a walnats schema keeps the serializer it implies.
+ *
+ * @example The serializer a schema implies
+ * ```ts
+ * import { defaultSerializer, text } from "@walnats/walnats";
+ *
+ * const name = text()[defaultSerializer].name; // the text serializer's name
+ * ```
+ */
 export const defaultSerializer: unique symbol = Symbol.for("walnats.defaultSerializer");
 
-/** A Standard Schema that also names the serializer its events use by default. */
+/**
+ * A Standard Schema that also names the serializer its events use by default.
+ *
+ * @example A walnats schema and its serializer
+ * ```ts
+ * import { defaultSerializer, text, type WalnatsSchema } from "@walnats/walnats";
+ *
+ * const schema: WalnatsSchema<string> = text();
+ * const serializer = schema[defaultSerializer];
+ * ```
+ */
 export interface WalnatsSchema<T> extends StandardSchemaV1<T, T> {
   /** The serializer an event with this schema uses unless it is given another. */
   readonly [defaultSerializer]: Serializer<T>;

@@ -86,7 +86,19 @@ function serverSays(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Options of `register()` for events. */
+/**
+ * Options of `register()` for events.
+ *
+ * @example Only update streams that exist
+ * ```ts
+ * import type { ConnectedEvents, RegisterStreamsOptions } from "@walnats/walnats";
+ *
+ * async function update(conn: ConnectedEvents): Promise<void> {
+ *   const options: RegisterStreamsOptions = { create: false, update: true };
+ *   await conn.register(options);
+ * }
+ * ```
+ */
 export interface RegisterStreamsOptions {
   /** Create streams that do not exist. @default true */
   readonly create?: boolean;

@@ -10,6 +10,14 @@ import type { Context } from "../actors/actor.ts";
 /**
  * Where a filtering middleware (`ErrorThreshold`, `Frequency`) sends the failures
  * it lets through: another middleware's `onFailure`, or a function.
+ *
+ * @example Alert through a function
+ * ```ts
+ * import { ErrorThreshold, type FailureTarget } from "@walnats/walnats";
+ *
+ * const alert: FailureTarget = ({ actor, error }) => console.error(`${actor.name} fails`, error);
+ * const threshold = new ErrorThreshold(alert, { total: 10 });
+ * ```
  */
 export type FailureTarget = Middleware | ((context: FailureContext) => void | Promise<void>);
 

@@ -10,6 +10,13 @@ import { checkTarget, type FailureTarget, forwardFailure } from "./_job.ts";
  * Options of {@linkcode ErrorThreshold}: how many failures in a row before they are
  * reported, counted in up to three ways. A failure is reported when any configured
  * count has reached its threshold. When none is given, `actor` is 20.
+ *
+ * @example Alert after 5 failures of an actor in a row
+ * ```ts
+ * import { ErrorThreshold, TextLog } from "@walnats/walnats";
+ *
+ * const threshold = new ErrorThreshold(new TextLog(), { actor: 5 });
+ * ```
  */
 export interface ErrorThresholdOptions {
   /** Failures in a row across all actors using this middleware; any success resets it. */

@@ -7,7 +7,16 @@ import type { Context, FailureContext, Middleware, SuccessContext } from "../act
 import type { Logger } from "../_logger.ts";
 import { durationOf, errorData } from "./_job.ts";
 
-/** Options of {@linkcode ExtraLog}. */
+/**
+ * Options of {@linkcode ExtraLog}.
+ *
+ * @example Log job starts and messages too
+ * ```ts
+ * import { ExtraLog } from "@walnats/walnats";
+ *
+ * const log = new ExtraLog({ start: true, message: true });
+ * ```
+ */
 export interface ExtraLogOptions {
   /**
    * Where records go: `info` for start and success, `error` for failures, with the
@@ -22,7 +31,17 @@ export interface ExtraLogOptions {
   readonly message?: boolean;
 }
 
-/** One record written by {@linkcode ExtraLog}. Durations are milliseconds. */
+/**
+ * One record written by {@linkcode ExtraLog}. Durations are milliseconds.
+ *
+ * @example Build the record of a job
+ * ```ts
+ * import { type Context, ExtraLog, type ExtraLogRecord } from "@walnats/walnats";
+ *
+ * const log = new ExtraLog();
+ * const startRecord = (context: Context): ExtraLogRecord => log.record("start", context);
+ * ```
+ */
 export interface ExtraLogRecord {
   /** When the record was made, ISO 8601. */
   readonly time: string;

@@ -6,7 +6,16 @@
 import type { Context, FailureContext, Middleware, SuccessContext } from "../actors/actor.ts";
 import { checkTarget, errorType, type FailureTarget, forwardFailure } from "./_job.ts";
 
-/** Options of {@linkcode Frequency}. Durations are milliseconds. */
+/**
+ * Options of {@linkcode Frequency}. Durations are milliseconds.
+ *
+ * @example Alert at most once a minute per actor
+ * ```ts
+ * import { Frequency, TextLog } from "@walnats/walnats";
+ *
+ * const rare = new Frequency(new TextLog(), { timeFrame: 60_000, perActor: true });
+ * ```
+ */
 export interface FrequencyOptions {
   /** Report each kind of failure at most once in this many milliseconds. @default 60000 */
   readonly timeFrame?: number;

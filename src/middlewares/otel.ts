@@ -36,13 +36,49 @@ import type { EmitHook, EmitHookScope, EmitInfo, EmitOutcome } from "../events/e
 import { MSG_ID, TRACE } from "../headers.ts";
 import { errorType } from "./_job.ts";
 
-/** An OpenTelemetry tracer provider (`TracerProvider` of `@opentelemetry/api`). */
+/**
+ * An OpenTelemetry tracer provider (`TracerProvider` of `@opentelemetry/api`).
+ *
+ * @example Use the global tracer provider
+ * ```ts
+ * import { trace } from "@opentelemetry/api";
+ * import { otel, type OtelTracerProvider } from "@walnats/walnats/otel";
+ *
+ * const tracerProvider: OtelTracerProvider = trace.getTracerProvider();
+ * const tracing = otel({ tracerProvider });
+ * ```
+ */
 export type OtelTracerProvider = TracerProvider;
 
-/** An OpenTelemetry propagator (`TextMapPropagator` of `@opentelemetry/api`). */
+/**
+ * An OpenTelemetry propagator (`TextMapPropagator` of `@opentelemetry/api`).
+ *
+ * @example Propagate W3C trace context
+ * ```ts
+ * import { W3CTraceContextPropagator } from "@opentelemetry/core";
+ * import { otel, type OtelPropagator } from "@walnats/walnats/otel";
+ *
+ * const propagator: OtelPropagator = new W3CTraceContextPropagator();
+ * const tracing = otel({ propagator });
+ * ```
+ */
 export type OtelPropagator = TextMapPropagator;
 
-/** Options of {@linkcode otel}. */
+/**
+ * Options of {@linkcode otel}.
+ *
+ * @example Use your own provider and propagator
+ * ```ts
+ * import { trace } from "@opentelemetry/api";
+ * import { W3CTraceContextPropagator } from "@opentelemetry/core";
+ * import { otel } from "@walnats/walnats/otel";
+ *
+ * const tracing = otel({
+ *   tracerProvider: trace.getTracerProvider(),
+ *   propagator: new W3CTraceContextPropagator(),
+ * });
+ * ```
+ */
 export interface OtelOptions {
   /**
    * Where the tracer comes from.
@@ -57,7 +93,18 @@ export interface OtelOptions {
   readonly propagator?: OtelPropagator;
 }
 
-/** The two halves of the tracing integration, see {@linkcode otel}. */
+/**
+ * The two halves of the tracing integration, see {@linkcode otel}.
+ *
+ * @example The emit hook and the middleware
+ * ```ts
+ * import { type Otel, otel } from "@walnats/walnats/otel";
+ *
+ * const tracing: Otel = otel();
+ * const emitHooks = [tracing.emitHook];
+ * const middlewares = [tracing.middleware];
+ * ```
+ */
 export interface Otel {
   /** For the publisher: `events.connect(url, { emitHooks: [tracing.emitHook] })`. */
   readonly emitHook: EmitHook;
@@ -65,7 +112,17 @@ export interface Otel {
   readonly middleware: Middleware & AroundJob;
 }
 
-/** The instrumentation scope name of the tracer. */
+/**
+ * The instrumentation scope name of the tracer.
+ *
+ * @example Find walnats' spans
+ * ```ts
+ * import { OTEL_TRACER_NAME } from "@walnats/walnats/otel";
+ *
+ * const isWalnats = (instrumentationScope: { name: string }) =>
+ *   instrumentationScope.name === OTEL_TRACER_NAME; // "walnats"
+ * ```
+ */
 export const OTEL_TRACER_NAME = "walnats";
 
 /**

@@ -18,10 +18,30 @@ import type {
 } from "../actors/actor.ts";
 import { durationOf } from "./_job.ts";
 
-/** A prom-client registry (`Registry` of `prom-client`). */
+/**
+ * A prom-client registry (`Registry` of `prom-client`).
+ *
+ * @example Register the metrics in your own registry
+ * ```ts
+ * import { Registry } from "prom-client";
+ * import { PrometheusMiddleware, type PrometheusRegistry } from "@walnats/walnats/prometheus";
+ *
+ * const registry: PrometheusRegistry = new Registry();
+ * const metrics = new PrometheusMiddleware({ registry });
+ * ```
+ */
 export type PrometheusRegistry = Registry;
 
-/** Options of {@linkcode PrometheusMiddleware}. */
+/**
+ * Options of {@linkcode PrometheusMiddleware}.
+ *
+ * @example Prefix the metrics and set the buckets
+ * ```ts
+ * import { PrometheusMiddleware } from "@walnats/walnats/prometheus";
+ *
+ * const metrics = new PrometheusMiddleware({ prefix: "shop_", buckets: [0.01, 0.1, 1, 10] });
+ * ```
+ */
 export interface PrometheusOptions {
   /**
    * The prom-client registry to add the metrics to (pass prom-client's global

@@ -6,7 +6,20 @@
 import type { FailureContext, Middleware } from "../actors/actor.ts";
 import { durationOf } from "./_job.ts";
 
-/** What walnats passes with an exception: Sentry's capture context (a subset). */
+/**
+ * What walnats passes with an exception: Sentry's capture context (a subset).
+ *
+ * @example Read the tags walnats sends
+ * ```ts
+ * import type { SentryCaptureContext, SentryClient } from "@walnats/walnats";
+ *
+ * const client: SentryClient = {
+ *   captureException(exception: unknown, context?: SentryCaptureContext) {
+ *     console.error(exception, context?.tags, context?.extra);
+ *   },
+ * };
+ * ```
+ */
 export interface SentryCaptureContext {
   /** Indexed, searchable tags. */
   readonly tags: Readonly<Record<string, string>>;
@@ -18,6 +31,14 @@ export interface SentryCaptureContext {
  * The part of a Sentry SDK walnats uses: `captureException(exception, context)`.
  * The `Sentry` namespace of `@sentry/deno`, `@sentry/bun` or `@sentry/node` fits,
  * and so does a `Scope` or a client of your own.
+ *
+ * @example Pass the Sentry SDK, or anything like it
+ * ```ts
+ * import { SentryMiddleware, type SentryClient } from "@walnats/walnats";
+ *
+ * const client: SentryClient = { captureException: (exception) => console.error(exception) };
+ * const sentry = new SentryMiddleware(client); // or new SentryMiddleware(Sentry)
+ * ```
  */
 export interface SentryClient {
   /**

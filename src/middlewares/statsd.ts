@@ -9,7 +9,16 @@ import { isIPv6 } from "node:net";
 import type { Context, FailureContext, Middleware, SuccessContext } from "../actors/actor.ts";
 import { durationOf, errorType } from "./_job.ts";
 
-/** Options of {@linkcode StatsdMiddleware}. */
+/**
+ * Options of {@linkcode StatsdMiddleware}.
+ *
+ * @example Send metrics to a StatsD agent
+ * ```ts
+ * import type { StatsdOptions } from "@walnats/walnats";
+ *
+ * const options: StatsdOptions = { host: "127.0.0.1", port: 8125, prefix: "shop." };
+ * ```
+ */
 export interface StatsdOptions {
   /** The StatsD / DogStatsD agent's host. @default "127.0.0.1" */
   readonly host?: string;

@@ -7,7 +7,16 @@ import type { Context, FailureContext, Middleware, SuccessContext } from "../act
 import type { Logger } from "../_logger.ts";
 import { durationOf, errorType } from "./_job.ts";
 
-/** Options of {@linkcode TextLog}. */
+/**
+ * Options of {@linkcode TextLog}.
+ *
+ * @example Log job starts as well
+ * ```ts
+ * import { TextLog } from "@walnats/walnats";
+ *
+ * const log = new TextLog({ start: true, logger: console });
+ * ```
+ */
 export interface TextLogOptions {
   /**
    * Where lines go: `info` for start and success, `error` for failures.

@@ -8,7 +8,20 @@
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
 
-/** The keys of an {@linkcode aesGcm} serializer, by id. */
+/**
+ * The keys of an {@linkcode aesGcm} serializer, by id.
+ *
+ * @example Encrypt with the current key, decrypt with any
+ * ```ts
+ * import { aesGcm, type AesGcmKeys, jsonSerializer } from "@walnats/walnats";
+ *
+ * const keys: AesGcmKeys = {
+ *   current: "2026",
+ *   keys: { "2026": crypto.getRandomValues(new Uint8Array(32)) },
+ * };
+ * const serializer = aesGcm(jsonSerializer, keys);
+ * ```
+ */
 export interface AesGcmKeys {
   /** The id of the key that encrypts new messages; it must be one of `keys`. */
   current: string;

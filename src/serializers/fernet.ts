@@ -7,7 +7,17 @@
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
 
-/** Options for {@linkcode fernet}. */
+/**
+ * Options for {@linkcode fernet}.
+ *
+ * @example Reject tokens older than an hour
+ * ```ts
+ * import { fernet, jsonSerializer } from "@walnats/walnats";
+ *
+ * const key = Deno.env.get("FERNET_KEY") ?? "";
+ * const serializer = fernet(jsonSerializer, key, { ttl: 60 * 60 * 1000 });
+ * ```
+ */
 export interface FernetOptions {
   /**
    * The age after which `decode` rejects a token, in milliseconds. When it is set, tokens

@@ -7,7 +7,17 @@
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
 
-/** Options for {@linkcode gzip}. */
+/**
+ * Options for {@linkcode gzip}.
+ *
+ * @example Accept up to 1 MiB decompressed
+ * ```ts
+ * import { gzip, type GzipOptions, jsonSerializer } from "@walnats/walnats";
+ *
+ * const options: GzipOptions = { maxSize: 1024 * 1024 };
+ * const serializer = gzip(jsonSerializer, options);
+ * ```
+ */
 export interface GzipOptions {
   /**
    * The largest decompressed payload `decode` accepts, in bytes. Decompression stops as soon as

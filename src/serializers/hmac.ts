@@ -7,10 +7,30 @@
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
 
-/** A hash function for {@linkcode hmac}. */
+/**
+ * A hash function for {@linkcode hmac}.
+ *
+ * @example Sign with SHA-512
+ * ```ts
+ * import { hmac, type HmacHash, jsonSerializer } from "@walnats/walnats";
+ *
+ * const hash: HmacHash = "SHA-512";
+ * const serializer = hmac(jsonSerializer, "a long shared secret", { hash });
+ * ```
+ */
 export type HmacHash = "SHA-256" | "SHA-512";
 
-/** Options for {@linkcode hmac}. */
+/**
+ * Options for {@linkcode hmac}.
+ *
+ * @example Sign with SHA-256
+ * ```ts
+ * import { hmac, type HmacOptions, jsonSerializer } from "@walnats/walnats";
+ *
+ * const options: HmacOptions = { hash: "SHA-256" };
+ * const serializer = hmac(jsonSerializer, "a long shared secret", options);
+ * ```
+ */
 export interface HmacOptions {
   /**
    * The hash function, when the key is given as bytes or a string; a `CryptoKey` carries its own

@@ -9,6 +9,19 @@
  * (WebCrypto, CompressionStream). `decode` throws {@linkcode SerializerError}
  * (naming the serializer and the reason) for payloads it cannot read.
  *
+ * @example A serializer of your own
+ * ```ts
+ * import * as v from "valibot";
+ * import { Event, type Serializer } from "@walnats/walnats";
+ *
+ * const csv: Serializer<string[]> = {
+ *   name: "csv",
+ *   encode: (row) => new TextEncoder().encode(row.join(",")),
+ *   decode: (data) => new TextDecoder().decode(data).split(","),
+ * };
+ * const rowAdded = new Event("row-added", v.array(v.string()), { serializer: csv });
+ * ```
+ *
  * @typeParam T the message type
  */
 export interface Serializer<T> {

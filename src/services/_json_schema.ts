@@ -8,7 +8,17 @@ import { toJsonSchema as valibotToJsonSchema } from "@valibot/to-json-schema";
 import type { StandardSchemaV1 } from "../events/schema.ts";
 import { defaultSerializer } from "../events/schema.ts";
 
-/** A JSON Schema object (draft-07). */
+/**
+ * A JSON Schema object (draft-07).
+ *
+ * @example The JSON Schemas of the messages
+ * ```ts
+ * import { type JsonSchema, Services } from "@walnats/walnats";
+ *
+ * const doc = new Services().add("shop").asyncApi();
+ * const schemas: Record<string, JsonSchema> = doc.components.schemas;
+ * ```
+ */
 export type JsonSchema = { [keyword: string]: unknown };
 
 interface StandardJsonSchemaProps {

@@ -9,7 +9,20 @@ import { DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
 import { type JsonSchema, rebaseRefs, toJsonSchema } from "./_json_schema.ts";
 import type { Service } from "./service.ts";
 
-/** Options of `Services.asyncApi`. */
+/**
+ * Options of `Services.asyncApi`.
+ *
+ * @example Title, version and servers
+ * ```ts
+ * import { Services } from "@walnats/walnats";
+ *
+ * const spec = new Services().add("shop").asyncApi({
+ *   title: "shop",
+ *   version: "1.0.0",
+ *   servers: { production: "nats://nats.example:4222" },
+ * });
+ * ```
+ */
 export interface AsyncApiOptions {
   /** Describe only this service (named as in `Services.add`). @default all services */
   readonly service?: string;
@@ -26,10 +39,30 @@ export interface AsyncApiOptions {
   readonly servers?: Readonly<Record<string, string>>;
 }
 
-/** A JSON object in an AsyncAPI document. */
+/**
+ * A JSON object in an AsyncAPI document.
+ *
+ * @example A part of the document
+ * ```ts
+ * import { type AsyncApiObject, Services } from "@walnats/walnats";
+ *
+ * const doc = new Services().add("shop").asyncApi();
+ * const operations: Record<string, AsyncApiObject> = doc.operations;
+ * ```
+ */
 export type AsyncApiObject = { [key: string]: unknown };
 
-/** An AsyncAPI 3.0 document: a plain JSON value. */
+/**
+ * An AsyncAPI 3.0 document: a plain JSON value.
+ *
+ * @example Read the generated document
+ * ```ts
+ * import { type AsyncApiDocument, Services } from "@walnats/walnats";
+ *
+ * const doc: AsyncApiDocument = new Services().add("shop").asyncApi({ title: "shop" });
+ * const channels = Object.keys(doc.channels);
+ * ```
+ */
 export interface AsyncApiDocument {
   /** The AsyncAPI version. */
   asyncapi: "3.0.0";

@@ -6,7 +6,16 @@
 import type { Event } from "../events/event.ts";
 import type { Service } from "./service.ts";
 
-/** Options of `Services.d2` and `Services.mermaid`. */
+/**
+ * Options of `Services.d2` and `Services.mermaid`.
+ *
+ * @example A top-down diagram without colors
+ * ```ts
+ * import { Services } from "@walnats/walnats";
+ *
+ * const mermaid = new Services().add("shop").mermaid({ direction: "down", colors: false });
+ * ```
+ */
 export interface DiagramOptions {
   /** Where the diagram flows, services in the order they were added. @default "right" */
   readonly direction?: "right" | "left" | "down" | "up";

@@ -10,6 +10,14 @@ import type { Event } from "../events/event.ts";
  * A service: a deployable program that emits events and runs actors. Only a
  * description: walnats does not care where events come from, but specs and
  * diagrams of the whole system do.
+ *
+ * @example List the services and what they emit
+ * ```ts
+ * import { type Service, Services } from "@walnats/walnats";
+ *
+ * const services = new Services().add("shop").add("mailer");
+ * const names = services.services.map((service: Service) => service.name);
+ * ```
  */
 export interface Service {
   /** The service's name: the title of its AsyncAPI document and its box in diagrams. */

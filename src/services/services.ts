@@ -12,7 +12,18 @@ import { type AsyncApiDocument, asyncApiDocument, type AsyncApiOptions } from ".
 import { d2Diagram, type DiagramOptions, mermaidDiagram } from "./diagrams.ts";
 import type { Service } from "./service.ts";
 
-/** Options of {@linkcode Services.add}. */
+/**
+ * Options of {@linkcode Services.add}.
+ *
+ * @example Declare what a service emits and defines
+ * ```ts
+ * import * as v from "valibot";
+ * import { Event, Services } from "@walnats/walnats";
+ *
+ * const orderPaid = new Event("order-paid", v.object({ id: v.number() }));
+ * const services = new Services().add("billing", { version: "1.2.0", emits: [orderPaid] });
+ * ```
+ */
 export interface ServiceOptions {
   /** The service's version, its AsyncAPI `info.version`. @default "0.0.0" */
   readonly version?: string;

@@ -11,7 +11,16 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
 
-/** Options of {@linkcode startNatsServer}. */
+/**
+ * Options of {@linkcode startNatsServer}.
+ *
+ * @example Start a server with a longer timeout
+ * ```ts ignore
+ * import { startNatsServer } from "@walnats/walnats/testing";
+ *
+ * await using server = await startNatsServer({ jetstream: true, timeout: 10_000 });
+ * ```
+ */
 export interface NatsServerOptions {
   /**
    * Path of the `nats-server` binary.
@@ -26,7 +35,18 @@ export interface NatsServerOptions {
   timeout?: number;
 }
 
-/** A running `nats-server` started by {@linkcode startNatsServer}. */
+/**
+ * A running `nats-server` started by {@linkcode startNatsServer}.
+ *
+ * @example Restart the server under a test
+ * ```ts ignore
+ * import { startNatsServer } from "@walnats/walnats/testing";
+ *
+ * await using server = await startNatsServer();
+ * console.log(server.url); // nats://127.0.0.1:<port>
+ * await server.restart(); // same port and data
+ * ```
+ */
 export interface NatsServer extends AsyncDisposable {
   /** Client URL, e.g. `nats://127.0.0.1:4222`. */
   readonly url: string;
@@ -48,7 +68,18 @@ export interface NatsServer extends AsyncDisposable {
   resume(): void;
 }
 
-/** A routed group of servers started by {@linkcode startNatsCluster}. */
+/**
+ * A routed group of servers started by {@linkcode startNatsCluster}.
+ *
+ * @example Test against a three-node cluster
+ * ```ts ignore
+ * import { startNatsCluster } from "@walnats/walnats/testing";
+ *
+ * await using cluster = await startNatsCluster(3);
+ * const urls = cluster.urls; // connect to all of them
+ * await cluster.servers[0].stop(); // the others carry on
+ * ```
+ */
 export interface NatsCluster extends AsyncDisposable {
   /** The servers, in start order. */
   readonly servers: readonly NatsServer[];
@@ -58,7 +89,21 @@ export interface NatsCluster extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** The `nats-server` binary could not be found. */
+/**
+ * The `nats-server` binary could not be found.
+ *
+ * @example Tell a missing binary from other errors
+ * ```ts ignore
+ * import { NatsServerNotFoundError, startNatsServer } from "@walnats/walnats/testing";
+ *
+ * try {
+ *   await using server = await startNatsServer();
+ * } catch (error) {
+ *   if (error instanceof NatsServerNotFoundError) console.warn("install nats-server to run this");
+ *   else throw error;
+ * }
+ * ```
+ */
 export class NatsServerNotFoundError extends Error {
   /**
    * Create the error.
@@ -98,7 +143,21 @@ function send(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Find the nats-server binary: option, NATS_SERVER_BIN, PATH, then /usr/sbin. */
+/**
+ * Find the nats-server binary: option, NATS_SERVER_BIN, PATH, then /usr/sbin.
+ *
+ * @example Skip tests without nats-server
+ * ```ts
+ * import { findNatsServer, NatsServerNotFoundError } from "@walnats/walnats/testing";
+ *
+ * let binary: string | undefined;
+ * try {
+ *   binary = findNatsServer();
+ * } catch (error) {
+ *   if (!(error instanceof NatsServerNotFoundError)) throw error;
+ * }
+ * ```
+ */
 export function findNatsServer(binary?: string): string {
   const candidates: string[] = [];
   if (binary) candidates.push(binary);

@@ -15,7 +15,16 @@ import { fileURLToPath } from "node:url";
 import { encodeFrame, FrameReader } from "./_frames.ts";
 import type { AbortKind, FromWorker, ToWorker } from "./_protocol.ts";
 
-/** Where workers run: `"thread"` (Web Workers) or `"process"` (child processes). */
+/**
+ * Where workers run: `"thread"` (Web Workers) or `"process"` (child processes).
+ *
+ * @example Busy workers of a pool
+ * ```ts
+ * import type { Health, WorkerKind } from "@walnats/walnats";
+ *
+ * const busy = (health: Health, kind: WorkerKind): number => health.workers[kind].busy;
+ * ```
+ */
 export type WorkerKind = "thread" | "process";
 
 /** What a host reports to its pool. */

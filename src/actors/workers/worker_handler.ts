@@ -10,11 +10,30 @@ import type { Job } from "../actor.ts";
 /** Marks worker handlers at run time (shared by every copy of walnats in a process). */
 const brand: unique symbol = Symbol.for("walnats.WorkerHandler") as never;
 
-/** A function that can serve as a handler: `(message, job) => result`. */
+/**
+ * A function that can serve as a handler: `(message, job) => result`.
+ *
+ * @example Accept any handler
+ * ```ts
+ * import type { AnyHandler } from "@walnats/walnats";
+ *
+ * const handlers: Record<string, AnyHandler> = { resize: (url: string) => console.log(url) };
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyHandler = (message: any, job: Job) => unknown;
 
-/** The names of the exports of module `M` that are functions. */
+/**
+ * The names of the exports of module `M` that are functions.
+ *
+ * @example The handler exports of a module
+ * ```ts
+ * import type { Job, WorkerExport } from "@walnats/walnats";
+ *
+ * type Jobs = { resize(url: string, job: Job): Promise<void>; VERSION: string };
+ * const name: WorkerExport<Jobs> = "resize"; // "VERSION" is not a handler
+ * ```
+ */
 export type WorkerExport<M> =
   & {
     [K in keyof M]: M[K] extends AnyHandler ? K : never;
@@ -27,6 +46,17 @@ export type WorkerExport<M> =
  * into the listener (`"main"`). Made by {@linkcode workerHandler} or
  * {@linkcode workerModule}.
  *
+ * @example A handler that runs in a worker
+ * ```ts
+ * import { type WorkerHandler, workerHandler } from "@walnats/walnats";
+ *
+ * type Jobs = { resize(url: string): Promise<void> };
+ * const resize: WorkerHandler = workerHandler<Jobs, "resize">(
+ *   new URL("./jobs.ts", import.meta.url),
+ *   "resize",
+ * );
+ * ```
+ *
  * @typeParam F the exported function's type; the actor checks it like a plain handler
  */
 export interface WorkerHandler<F extends AnyHandler = AnyHandler> {
@@ -38,7 +68,18 @@ export interface WorkerHandler<F extends AnyHandler = AnyHandler> {
   readonly signature?: F;
 }
 
-/** A worker module: makes {@linkcode WorkerHandler}s for its exported functions. */
+/**
+ * A worker module: makes {@linkcode WorkerHandler}s for its exported functions.
+ *
+ * @example Several handlers of one module
+ * ```ts
+ * import { type WorkerModule, workerModule } from "@walnats/walnats";
+ *
+ * type Jobs = { resize(url: string): Promise<void>; crop(url: string): Promise<void> };
+ * const jobs: WorkerModule<Jobs> = workerModule<Jobs>(new URL("./jobs.ts", import.meta.url));
+ * const resize = jobs.handler("resize");
+ * ```
+ */
 export interface WorkerModule<M> {
   /** The module's absolute URL. */
   readonly url: string;

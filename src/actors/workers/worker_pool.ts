@@ -18,6 +18,17 @@ export type { WorkerKind } from "./_hosts.ts";
  * A worker died while it ran a job: an uncaught error or unhandled rejection outside
  * the handler's promise, `exit()`, running out of memory, a signal. The job fails
  * (and is retried as usual); the pool starts another worker for the next job.
+ *
+ * @example Tell a crashed worker from a failed handler
+ * ```ts
+ * import { type Middleware, WorkerCrashError } from "@walnats/walnats";
+ *
+ * const crashes: Middleware = {
+ *   onFailure({ actor, error }) {
+ *     if (error instanceof WorkerCrashError) console.error(`${actor.name}: worker crashed`, error);
+ *   },
+ * };
+ * ```
  */
 export class WorkerCrashError extends Error {
   /** The actor whose job was running. */
