@@ -1,33 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SerializerError } from "../../src/errors.ts";
 import { fernet, type FernetOptions } from "../../src/serializers/fernet.ts";
 import { gzip } from "../../src/serializers/gzip.ts";
 import { msgpack } from "../../src/serializers/msgpack.ts";
-import type { Serializer } from "../../src/serializers/serializer.ts";
-
-const json: Serializer<unknown> = {
-  name: "json",
-  encode: (message) => new TextEncoder().encode(JSON.stringify(message)),
-  decode: (data) => JSON.parse(new TextDecoder().decode(data)),
-};
-const text: Serializer<string> = {
-  name: "text",
-  encode: (message) => new TextEncoder().encode(message),
-  decode: (data) => new TextDecoder().decode(data),
-};
-
-const small = { id: 42, name: "Ada", active: true, score: 3.5, tags: ["a", "b"], parent: null };
-const unicode = "héllo wörld — 你好, мир 👋🏽";
-const large = {
-  items: Array.from({ length: 130 }, (_, i) => ({
-    id: i,
-    sku: `SKU-${String(i).padStart(6, "0")}`,
-    qty: i % 7,
-    price: i * 1.25,
-    note: "lorem ipsum dolor",
-  })),
-};
+import { assertSerializerError, json, large, small, text, unicode } from "./_fixtures.ts";
 
 // The test vectors of the Fernet spec (github.com/fernet/spec: generate.json, verify.json,
 // invalid.json). They all share the secret.
@@ -91,23 +67,6 @@ const invalid: ReadonlyArray<{ desc: string; token: string; now: string; reason:
     reason: /decryption failed: bad padding/,
   },
 ];
-
-async function assertSerializerError(
-  action: () => unknown,
-  serializer: string,
-  reason: RegExp,
-): Promise<SerializerError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof SerializerError, `expected a SerializerError, got ${error}`);
-    assert.equal(error.serializer, serializer);
-    assert.ok(error.message.includes(`"${serializer}"`), error.message);
-    assert.match(error.message, reason);
-    return error;
-  }
-  assert.fail("expected a SerializerError");
-}
 
 function ascii(token: string): Uint8Array {
   return new TextEncoder().encode(token);

@@ -1,50 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { SerializerError } from "../../src/errors.ts";
 import { gzip } from "../../src/serializers/gzip.ts";
 import { msgpack } from "../../src/serializers/msgpack.ts";
 import type { Serializer } from "../../src/serializers/serializer.ts";
+import { assertSerializerError, json, large, small, unicode } from "./_fixtures.ts";
 
-const json: Serializer<unknown> = {
-  name: "json",
-  encode: (message) => new TextEncoder().encode(JSON.stringify(message)),
-  decode: (data) => JSON.parse(new TextDecoder().decode(data)),
-};
 const raw: Serializer<Uint8Array> = {
   name: "raw",
   encode: (message) => message,
   decode: (data) => data,
 };
-
-const small = { id: 42, name: "Ada", active: true, score: 3.5, tags: ["a", "b"], parent: null };
-const unicode = "héllo wörld — 你好, мир 👋🏽";
-const large = {
-  items: Array.from({ length: 130 }, (_, i) => ({
-    id: i,
-    sku: `SKU-${String(i).padStart(6, "0")}`,
-    qty: i % 7,
-    price: i * 1.25,
-    note: "lorem ipsum dolor",
-  })),
-};
-
-async function assertSerializerError(
-  action: () => unknown,
-  serializer: string,
-  reason: RegExp,
-): Promise<SerializerError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof SerializerError, `expected a SerializerError, got ${error}`);
-    assert.equal(error.serializer, serializer);
-    assert.ok(error.message.includes(`"${serializer}"`), error.message);
-    assert.match(error.message, reason);
-    return error;
-  }
-  assert.fail("expected a SerializerError");
-}
 
 /** Gzip `count` chunks of `chunk` without holding the whole input in memory. */
 async function compress(chunk: Uint8Array<ArrayBuffer>, count = 1): Promise<Uint8Array> {

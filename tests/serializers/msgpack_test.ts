@@ -1,36 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SerializerError } from "../../src/errors.ts";
 import { msgpack } from "../../src/serializers/msgpack.ts";
-
-const small = { id: 42, name: "Ada", active: true, score: 3.5, tags: ["a", "b"], parent: null };
-const unicode = "héllo wörld — 你好, мир 👋🏽";
-const large = {
-  items: Array.from({ length: 130 }, (_, i) => ({
-    id: i,
-    sku: `SKU-${String(i).padStart(6, "0")}`,
-    qty: i % 7,
-    price: i * 1.25,
-    note: "lorem ipsum dolor",
-  })),
-};
-
-async function assertSerializerError(
-  action: () => unknown,
-  serializer: string,
-  reason: RegExp,
-): Promise<SerializerError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof SerializerError, `expected a SerializerError, got ${error}`);
-    assert.equal(error.serializer, serializer);
-    assert.ok(error.message.includes(`"${serializer}"`), error.message);
-    assert.match(error.message, reason);
-    return error;
-  }
-  assert.fail("expected a SerializerError");
-}
+import { assertSerializerError, large, small, unicode } from "./_fixtures.ts";
 
 function bytes(...values: number[]): Uint8Array {
   return new Uint8Array(values);
