@@ -74,10 +74,13 @@ export class ActorRunner {
   #idle: (() => void) | undefined;
   #stopped = false;
   #js: JetStreamClient | undefined;
+  /** Where a validation error says the bad value was. */
+  readonly #messageOf: string;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
     this.#deps = deps;
+    this.#messageOf = `message of event "${actor.event.name}"`;
     this.#clock = new JobClock(
       actor.jobTimeout,
       actor.pulse ? actor.ackWait / 2 : undefined,
@@ -246,12 +249,11 @@ export class ActorRunner {
     const attempt = Math.max(1, metadata.delivered - early);
     let message: unknown;
     try {
-      const decoded = await actor.event.serializer.decode(delivery.data);
-      message = await validate(
-        actor.event.schema,
-        decoded,
-        `message of event "${actor.event.name}"`,
-      );
+      // Synchronous serializers and schemas (the common case) take no promise hop.
+      let decoded = actor.event.serializer.decode(delivery.data);
+      if (decoded instanceof Promise) decoded = await decoded;
+      message = validate(actor.event.schema, decoded, this.#messageOf);
+      if (message instanceof Promise) message = await message;
     } catch (error) {
       // The payload will never decode: retrying cannot help.
       await this.#giveUp(

@@ -265,6 +265,11 @@ function checkOptions(event: Event<unknown, unknown>, options: EmitOptions): voi
   }
 }
 
+/** Publish an encoded message with core NATS (no confirmation). */
+export function publishCore(nc: NatsConnection, subject: string, out: Outgoing): void {
+  nc.publish(subject, out.data, out.headers ? { headers: out.headers } : undefined);
+}
+
 /** Publish an encoded message: core NATS, or JetStream with the stream's ack. */
 export async function publish(
   nc: NatsConnection,
@@ -274,7 +279,7 @@ export async function publish(
   sync: boolean,
 ): Promise<EmitResult | undefined> {
   if (!sync) {
-    nc.publish(subject, out.data, out.headers ? { headers: out.headers } : undefined);
+    publishCore(nc, subject, out);
     return undefined;
   }
   const ack = await js.publish(subject, out.data, out.headers ? { headers: out.headers } : {});

@@ -10,8 +10,8 @@ import {
   type EmitOptions,
   type EmitResult,
   encodeOutgoing,
-  type Outgoing,
   publish,
+  publishCore,
   startEmitHooks,
 } from "./emit.ts";
 import type { Event } from "./event.ts";
@@ -212,19 +212,15 @@ class ConnectedEventsImpl implements ConnectedEvents {
       if (out instanceof Promise) {
         return out.then((o) => {
           this.#checkOpen(`emit event "${event.name}"`);
-          this.#publish(event.name, o);
+          publishCore(this.connection, event.name, o);
           return undefined;
         });
       }
-      this.#publish(event.name, out);
+      publishCore(this.connection, event.name, out);
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  #publish(subject: string, out: Outgoing): void {
-    this.connection.publish(subject, out.data, out.headers ? { headers: out.headers } : undefined);
   }
 
   async #emitFully<T>(
