@@ -95,10 +95,18 @@ export interface Health {
     Record<string, {
       /** Jobs in flight. */
       readonly running: number;
-      /** Messages received and waiting for a global job slot. */
+      /** Messages received and waiting for a job slot (local or global). */
       readonly held: number;
       /** Messages requested from the server and not yet delivered. */
       readonly outstanding: number;
+      /**
+       * How many messages the actor asks for beyond its free slots now: as many as its
+       * jobs finish during one pull round trip, at most its `maxJobs`, 0 for jobs that
+       * run long.
+       */
+      readonly ahead: number;
+      /** The measured pull round trip, ms (NaN until measured). */
+      readonly rtt: number;
       /** When the last pull request was sent (0: none yet). */
       readonly lastPull: number;
       /** When the server last showed the consumer alive (0: it said the consumer is gone). */
@@ -322,6 +330,8 @@ class ConnectedActorsImpl implements ConnectedActors {
         running: r.running,
         held: r.held,
         outstanding: r.outstanding,
+        ahead: r.ahead,
+        rtt: r.rtt,
         lastPull: r.lastPull,
         lastActivity: r.lastActivity,
         healing: record,

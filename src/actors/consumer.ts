@@ -178,6 +178,12 @@ export function saysGone(status: number, description: string, noWait: boolean): 
 }
 
 /**
+ * The slowest answer to a pull request still taken as a measure of the round trip, ms.
+ * Slower ones waited for messages to arrive in the stream.
+ */
+export const MAX_RTT_SAMPLE = 20;
+
+/**
  * Sends pull requests, each to its own inbox token so that a status (timeout, no
  * messages, consumer deleted) names its request. `outstanding` is what the server may
  * still deliver: requested, minus delivered, minus what ended requests left undelivered.
@@ -200,6 +206,9 @@ export class Puller {
   #outstanding = 0;
   #polls = 0;
   #gone = false;
+  /** When a pull was sent with nothing on its way, until its first message (ms), or NaN. */
+  #probe = Number.NaN;
+  #rtt = Number.NaN;
   /**
    * When the server last showed this consumer alive (a message, a heartbeat, a status),
    * or when requests started waiting after none did, epoch ms. `0` once a status said
@@ -217,6 +226,16 @@ export class Puller {
   /** Messages requested and not yet delivered or expired. */
   get outstanding(): number {
     return this.#outstanding;
+  }
+
+  /**
+   * The pull round trip: from a request sent with nothing else on its way to its first
+   * message, ms (a moving average; NaN until measured). A request that waited for the
+   * stream to fill says nothing about the link, so answers slower than
+   * {@linkcode MAX_RTT_SAMPLE} are not counted.
+   */
+  get rtt(): number {
+    return this.#rtt;
   }
 
   /** Pull requests sent so far. */
@@ -239,6 +258,7 @@ export class Puller {
     if (this.#outstanding === 0 && !this.#gone) this.lastActivity = now;
     this.#forgetOld(now);
     this.#requests.set(token, { batch, at: now });
+    if (this.#outstanding === 0) this.#probe = performance.now();
     this.#outstanding += batch;
     this.#polls += 1;
     // A no_wait request also carries `expires`: nats-server 2.9 can keep a no_wait
@@ -286,12 +306,14 @@ export class Puller {
   #forget(): void {
     this.#requests.clear();
     this.#outstanding = 0;
+    this.#probe = Number.NaN;
   }
 
   #receive(msg: Msg): void {
     const code = msg.headers?.code ?? 0;
     if (code === 0 && msg.reply) {
       this.#alive();
+      if (!Number.isNaN(this.#probe)) this.#measured(performance.now() - this.#probe);
       // Data messages carry their own subject, not the request's inbox: the server
       // spreads them over the waiting requests, so only the total is counted.
       this.#ended(1);
@@ -330,6 +352,13 @@ export class Puller {
       if (at >= before) break;
       this.#requests.delete(token);
     }
+  }
+
+  #measured(sample: number): void {
+    this.#probe = Number.NaN;
+    if (sample > MAX_RTT_SAMPLE) return;
+    const rtt = this.#rtt;
+    this.#rtt = Number.isNaN(rtt) ? sample : rtt + (sample - rtt) / 4;
   }
 
   #alive(): void {

@@ -71,6 +71,12 @@ export class ActorRunner {
   readonly #clock: JobClock;
   /** Messages received and not yet settled. */
   #inflight = 0;
+  /** Local job slots taken: running jobs, and messages past the local gate waiting for a global slot. */
+  #taken = 0;
+  /** Messages waiting for a local slot, first come first served; told `false` on shutdown. */
+  readonly #gate: ((granted: boolean) => void)[] = [];
+  /** Moving average of the handler's run time, ms (NaN before the first job). */
+  #duration = Number.NaN;
   #idle: (() => void) | undefined;
   #stopped = false;
   #js: JetStreamClient | undefined;
@@ -81,9 +87,11 @@ export class ActorRunner {
     this.actor = actor;
     this.#deps = deps;
     this.#messageOf = `message of event "${actor.event.name}"`;
+    // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
+    // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
       actor.jobTimeout,
-      actor.pulse ? actor.ackWait / 2 : undefined,
+      actor.ackWait / 2,
       (job) => job.abort(new JobTimeoutError(actor.name, actor.jobTimeout)),
     );
     this.#puller = new Puller(deps.nc, actor.event.streamName, actor.consumerName, {
@@ -98,6 +106,11 @@ export class ActorRunner {
   /** Messages requested from the server and not yet delivered. */
   get outstanding(): number {
     return this.#puller.outstanding;
+  }
+
+  /** The measured pull round trip, ms (NaN until measured). */
+  get rtt(): number {
+    return this.#puller.rtt;
   }
 
   /** Nothing running, held or requested, and no more polls allowed or needed. */
@@ -115,12 +128,30 @@ export class ActorRunner {
     return this.#puller.lastActivity;
   }
 
-  /** Ask for as many messages as there are free slots (local and global). */
+  /**
+   * How many messages to ask for beyond the free slots: as many as this actor's jobs
+   * finish during one pull round trip (at most `maxJobs`), so that the next messages
+   * arrive as slots free up instead of one round trip later. A message pulled ahead
+   * waits about one round trip for its slot, and is pulsed while it waits. Jobs that
+   * run longer than `maxJobs` round trips get none: the listener then holds no more
+   * messages than it has free slots, and an idle instance can take the rest.
+   */
+  get ahead(): number {
+    const rtt = this.#puller.rtt;
+    const duration = this.#duration;
+    if (Number.isNaN(rtt) || Number.isNaN(duration)) return 0;
+    const { maxJobs } = this.actor;
+    return Math.min(maxJobs, Math.floor((maxJobs * rtt) / Math.max(duration, 0.001)));
+  }
+
+  /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
   refill(): void {
     if (this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained)) return;
-    const local = this.actor.maxJobs - this.running - this.held - this.#puller.outstanding;
+    const ahead = this.ahead;
+    const local = this.actor.maxJobs + ahead - this.running - this.held -
+      this.#puller.outstanding;
     if (local <= 0) return;
-    const globalFree = this.#deps.slots.available - this.#deps.heldTotal();
+    const globalFree = this.#deps.slots.available + ahead - this.#deps.heldTotal();
     let n = Math.min(local, this.#deps.batch, Math.max(0, globalFree));
     // When every global slot is taken, keep one message coming so that the next free
     // slot goes by priority among actors that have work, not to whoever pulls first.
@@ -216,24 +247,59 @@ export class ActorRunner {
       }
     }
     this.held += 1;
-    let permit: Permit;
-    try {
-      permit = this.#deps.slots.tryAcquire(this.actor.priority) ??
-        await this.#deps.slots.acquire(this.actor.priority, { signal: this.#deps.stopping });
-    } catch {
-      this.held -= 1;
+    let permit: Permit | undefined;
+    if (this.#taken < this.actor.maxJobs) {
+      permit = this.#deps.slots.tryAcquire(this.actor.priority);
+      if (permit !== undefined) this.#taken += 1;
+    }
+    permit ??= await this.#wait(delivery);
+    this.held -= 1;
+    if (permit === undefined) {
       delivery.nak(0); // shutdown while waiting for a slot
       return;
     }
-    this.held -= 1;
     this.running += 1;
     try {
       await this.#job(delivery, delayUntil);
     } finally {
       permit.release();
+      this.#freeLocal();
       this.running -= 1;
       this.#deps.changed();
     }
+  }
+
+  /**
+   * Wait for a local slot (first come first served), then for a global one (by
+   * priority), pulsing the message meanwhile so that its `ackWait` does not run out.
+   * Resolves to the global permit with the local slot taken, or to `undefined` on
+   * shutdown with neither.
+   */
+  async #wait(delivery: Delivery): Promise<Permit | undefined> {
+    const waiting = new JobControl(delivery);
+    this.#clock.begin(waiting);
+    try {
+      if (this.#taken < this.actor.maxJobs && this.#gate.length === 0) this.#taken += 1;
+      else if (!(await new Promise<boolean>((resolve) => this.#gate.push(resolve)))) {
+        return undefined;
+      }
+      try {
+        return this.#deps.slots.tryAcquire(this.actor.priority) ??
+          await this.#deps.slots.acquire(this.actor.priority, { signal: this.#deps.stopping });
+      } catch {
+        this.#freeLocal();
+        return undefined;
+      }
+    } finally {
+      this.#clock.end(waiting);
+    }
+  }
+
+  /** A local slot is free: hand it to the first message waiting at the gate, or keep it. */
+  #freeLocal(): void {
+    const next = this.#stopped ? undefined : this.#gate.shift();
+    if (next !== undefined) next(true);
+    else this.#taken -= 1;
   }
 
   async #job(delivery: Delivery, delayUntil: number | undefined): Promise<void> {
@@ -288,6 +354,10 @@ export class ActorRunner {
       );
     }
     this.#controls.delete(control);
+    const duration = this.#duration;
+    this.#duration = Number.isNaN(duration)
+      ? outcome.duration
+      : duration + (outcome.duration - duration) / 8;
     const inbox = delivery.headers?.get(REPLY) || undefined;
     if (outcome.ok) {
       let response: Uint8Array | undefined;
@@ -434,6 +504,7 @@ export class ActorRunner {
    */
   async stop(grace: number): Promise<void> {
     this.#stopped = true;
+    for (const waiter of this.#gate.splice(0)) waiter(false);
     await this.#puller.drain();
     if (this.#inflight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;

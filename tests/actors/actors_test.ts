@@ -373,12 +373,16 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
     await events.emit(e2, i);
   }
   await events.connection.flush();
-  // What the listener holds: jobs running plus messages received and waiting for a slot.
+  // What the listener holds: jobs running plus messages received and waiting for a slot;
+  // and how many it may pull ahead of its free slots (jobs of 5 ms against a round trip
+  // under a millisecond: a few at most).
   let maxHeld = 0;
+  let maxAhead = 0;
   const sampler = setInterval(() => {
     const { actors } = conn.health();
     const held = Object.values(actors).reduce((n, a) => n + a.running + a.held, 0);
     maxHeld = Math.max(maxHeld, held);
+    maxAhead = Math.max(maxAhead, Object.values(actors).reduce((n, a) => n + a.ahead, 0));
   }, 1);
   await conn.listen({ burst: true, maxJobs: 5, logger: quiet });
   clearInterval(sampler);
@@ -390,9 +394,91 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
   assert.ok(peak.b <= 4, `actor b ran ${peak.b} at once`);
   assert.ok(peak.all <= 5, `${peak.all} jobs at once over the global limit`);
   assert.equal(peak.all, 5, "the global limit was reached");
-  // Received-but-unsettled never exceeds the slots plus one waiting message per actor.
-  assert.ok(maxHeld <= 5 + 2, `${maxHeld} messages held`);
+  // Received-but-unsettled never exceeds the slots, plus one waiting message per actor,
+  // plus what was pulled ahead.
+  assert.ok(maxAhead <= 3 + 4, `${maxAhead} pulled ahead`);
+  assert.ok(maxHeld <= 5 + 2 + maxAhead, `${maxHeld} messages held (${maxAhead} ahead)`);
   assert.ok(maxHeld >= 5, "the sampler saw the listener busy");
+});
+
+test("Actors.listen pulls ahead for short jobs only, never running more than maxJobs", async () => {
+  await using server = await startNatsServer();
+  const quick = new Event(uniqueName(), v.number());
+  const slow = new Event(uniqueName(), v.number());
+  const running = { quick: 0, slow: 0 };
+  const peak = { quick: 0, slow: 0 };
+  const handler = (key: "quick" | "slow", ms: number) => async () => {
+    running[key] += 1;
+    peak[key] = Math.max(peak[key], running[key]);
+    if (ms > 0) await sleep(ms);
+    else await undefined;
+    running[key] -= 1;
+  };
+  const a = new Actor("ahead-quick", quick, handler("quick", 0), { maxJobs: 4 });
+  const b = new Actor("ahead-slow", slow, handler("slow", 150), { maxJobs: 4 });
+  const events = await new Events(quick, slow).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a, b).connect(server.url);
+  await conn.register();
+  for (let i = 0; i < 2000; i++) events.emit(quick, i);
+  for (let i = 0; i < 24; i++) events.emit(slow, i);
+  await events.connection.flush();
+  const seen = { quickAhead: 0, slowAhead: 0, slowHeld: 0 };
+  const sampler = setInterval(() => {
+    const { actors } = conn.health();
+    const q = actors["ahead-quick"];
+    const s = actors["ahead-slow"];
+    if (!q || !s) return;
+    seen.quickAhead = Math.max(seen.quickAhead, q.ahead);
+    seen.slowAhead = Math.max(seen.slowAhead, s.ahead);
+    seen.slowHeld = Math.max(seen.slowHeld, s.running + s.held + s.outstanding);
+  }, 1);
+  await conn.listen({ burst: true, maxJobs: 16, logger: quiet });
+  clearInterval(sampler);
+  await events.close();
+  const jsm = await jetstreamManager(conn.connection);
+  for (const [e, name] of [[quick, "ahead-quick"], [slow, "ahead-slow"]] as const) {
+    const info = await jsm.consumers.info(e.streamName, name);
+    assert.equal(info.num_pending + info.num_ack_pending, 0, `${name} handled everything`);
+  }
+  assert.ok(peak.quick <= 4 && peak.slow <= 4, `ran ${peak.quick} and ${peak.slow} at once`);
+  assert.equal(peak.slow, 4);
+  // No-op jobs finish many times per round trip: the quick actor asks ahead (up to maxJobs).
+  assert.ok(seen.quickAhead > 0 && seen.quickAhead <= 4, `quick ahead ${seen.quickAhead}`);
+  // Jobs of 150 ms never justify it: the slow actor holds no more than its slots.
+  assert.equal(seen.slowAhead, 0);
+  assert.ok(seen.slowHeld <= 4, `the slow actor held ${seen.slowHeld}`);
+});
+
+test("Actors.listen pulses a message waiting for a slot, so it is not redelivered", async () => {
+  await using server = await startNatsServer();
+  const busy = new Event(uniqueName(), v.string());
+  const waiting = new Event(uniqueName(), v.string());
+  const deliveries: number[] = [];
+  const a = new Actor("hold-busy", busy, () => sleep(2500), { ackWait: 1000, jobTimeout: 10_000 });
+  const b = new Actor("hold-waiting", waiting, (_m, job) => {
+    deliveries.push(job.metadata.delivered);
+  }, { ackWait: 1000, pulse: false });
+  const events = await new Events(busy, waiting).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a, b).connect(server.url);
+  await conn.register();
+  const controller = new AbortController();
+  // One global slot: the busy job takes it, the other message waits 2.5 s for it,
+  // more than twice its actor's ackWait (and that actor does not pulse its jobs).
+  const listening = conn.listen({ signal: controller.signal, maxJobs: 1, logger: quiet });
+  await events.emit(busy, "x", { sync: true });
+  await until(() => conn.health().running === 1);
+  await events.emit(waiting, "y", { sync: true });
+  await until(() => deliveries.length === 1, 8000, "the waiting message ran");
+  await sleep(1200); // a redelivery would come after ackWait
+  controller.abort();
+  await listening;
+  await events.close();
+  assert.deepEqual(deliveries, [1]);
+  const jsm = await jetstreamManager(conn.connection);
+  const info = await jsm.consumers.info(waiting.streamName, "hold-waiting");
+  assert.equal(info.num_redelivered, 0);
 });
 
 test("Actors.listen shutdown mid-run loses nothing and leaves no ack pending", async () => {
