@@ -66,24 +66,50 @@ export class Delivery {
   }
 }
 
+/** Where the dots of the subject being parsed are (the fields read end before the 12th). */
+const dots = new Int32Array(16);
+
 /**
  * Parse `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>` (v1)
  * or the v2 form with `<domain>.<account hash>` after `ACK` and a random token at the end.
+ * It runs once per message, so it reads the digits in place instead of splitting the
+ * subject into strings; a field that is not a number reads as NaN.
  */
 export function parseAckSubject(subject: string): JobMetadata {
-  const t = subject.split(".");
-  if (t[0] !== "$JS" || t[1] !== "ACK") {
+  if (!subject.startsWith("$JS.ACK.")) {
     throw new TypeError(`Not a JetStream ack subject: ${subject}`);
   }
-  const base = t.length === 9 ? 2 : 4; // v2 adds domain and account hash
-  if (t.length !== 9 && t.length < 12) {
+  let count = 0;
+  for (let i = subject.indexOf("."); i !== -1; i = subject.indexOf(".", i + 1)) {
+    if (count < dots.length) dots[count] = i;
+    count++;
+  }
+  const tokens = count + 1;
+  if (tokens !== 9 && tokens < 12) {
     throw new TypeError(`Unexpected JetStream ack subject: ${subject}`);
   }
+  const base = tokens === 9 ? 2 : 4; // v2 adds domain and account hash
   return {
-    delivered: Number(t[base + 2]),
-    streamSeq: Number(t[base + 3]),
-    consumerSeq: Number(t[base + 4]),
-    timestamp: Math.floor(Number(t[base + 5]) / 1e6),
-    pending: Number(t[base + 6]),
+    delivered: field(subject, base + 2, count, 0),
+    streamSeq: field(subject, base + 3, count, 0),
+    consumerSeq: field(subject, base + 4, count, 0),
+    // nanoseconds to milliseconds: leave out the last six digits (exact, unlike / 1e6)
+    timestamp: field(subject, base + 5, count, 6),
+    pending: field(subject, base + 6, count, 0),
   };
+}
+
+/** The decimal number in token `k` of `count` dots (0-based), without its last `drop` digits. */
+function field(subject: string, k: number, count: number, drop: number): number {
+  const from = dots[k - 1] + 1;
+  const end = k < count ? dots[k] : subject.length;
+  if (end <= from) return Number.NaN;
+  const cut = Math.max(from, end - drop);
+  let value = 0;
+  for (let i = from; i < end; i++) {
+    const digit = subject.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    if (i < cut) value = value * 10 + digit;
+  }
+  return value;
 }

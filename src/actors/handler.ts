@@ -59,7 +59,7 @@ export async function runHandler(
   pools?: WorkerPools,
 ): Promise<Outcome> {
   let start = performance.now();
-  clock.begin(control);
+  clock.begin(control, start);
   try {
     const handler = actor.handler;
     if (isWorkerHandler(handler) && actor.executeIn !== "main") {
@@ -84,9 +84,13 @@ export async function runHandler(
       );
       return { ok: true, value, duration: performance.now() - start };
     }
-    const call = typeof handler === "function" ? handler : await importHandler(handler);
-    start = performance.now();
-    clock.startTimeout(control);
+    let call: Handler<unknown, unknown>;
+    if (typeof handler === "function") call = handler;
+    else {
+      call = await importHandler(handler);
+      start = performance.now();
+    }
+    clock.startTimeout(control, start);
     const result = call(message, new JobArgument(job, control));
     if (!(result instanceof Promise)) {
       const duration = performance.now() - start;

@@ -92,9 +92,9 @@ export class JobClock {
     this.#onTimeout = onTimeout;
   }
 
-  /** A job began: pulse it from now on. */
-  begin(job: JobControl): void {
-    job.pulsed = performance.now();
+  /** A job began (at `now`, `performance.now()`): pulse it from now on. */
+  begin(job: JobControl, now: number = performance.now()): void {
+    job.pulsed = now;
     this.#running.add(job);
     if (this.#pulseEvery !== undefined) {
       // Sweep twice per period: no job goes longer than one period without a pulse.
@@ -102,9 +102,9 @@ export class JobClock {
     }
   }
 
-  /** The handler started: its timeout runs from now. */
-  startTimeout(job: JobControl): void {
-    job.started = performance.now();
+  /** The handler started (at `now`, `performance.now()`): its timeout runs from then. */
+  startTimeout(job: JobControl, now: number = performance.now()): void {
+    job.started = now;
     this.#timed.add(job);
     this.#timer ??= setTimeout(this.#expire, this.#timeout);
   }
