@@ -16,16 +16,21 @@ export type Outcome =
   | { readonly ok: false; readonly error: unknown; readonly duration: number };
 
 /** The `job` argument of a handler: its signal is made only if the handler reads it. */
-class JobArgument implements Job {
+export class JobArgument implements Job {
   readonly attempt: number;
   readonly traceId: string | undefined;
   readonly metadata: Job["metadata"];
   readonly #control: JobControl;
 
-  constructor(job: Omit<Job, "signal">, control: JobControl) {
-    this.attempt = job.attempt;
-    this.traceId = job.traceId;
-    this.metadata = job.metadata;
+  constructor(
+    attempt: number,
+    traceId: string | undefined,
+    metadata: Job["metadata"],
+    control: JobControl,
+  ) {
+    this.attempt = attempt;
+    this.traceId = traceId;
+    this.metadata = metadata;
     this.#control = control;
   }
 
@@ -91,7 +96,7 @@ export async function runHandler(
       start = performance.now();
     }
     clock.startTimeout(control, start);
-    const result = call(message, new JobArgument(job, control));
+    const result = call(message, new JobArgument(job.attempt, job.traceId, job.metadata, control));
     if (!(result instanceof Promise)) {
       const duration = performance.now() - start;
       if (duration > actor.jobTimeout) {

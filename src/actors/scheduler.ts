@@ -12,12 +12,19 @@ import { validate } from "../events/schema.ts";
 import { JobTimeoutError } from "../errors.ts";
 import { parseDelay, REPLY, TRACE } from "../headers.ts";
 import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
-import type { Actor, Context, FailureContext, Middleware, SuccessContext } from "./actor.ts";
+import type {
+  Actor,
+  Context,
+  FailureContext,
+  Handler,
+  Middleware,
+  SuccessContext,
+} from "./actor.ts";
 import { Puller } from "./consumer.ts";
 import { type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
-import { type Outcome, runHandler } from "./handler.ts";
+import { JobArgument, type Outcome, runHandler } from "./handler.ts";
 import { JobClock, JobControl } from "./job_control.ts";
 import type { Permit, PrioritySemaphore } from "./priority.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
@@ -48,6 +55,21 @@ export class ShutdownError extends Error {
   constructor() {
     super("The listener is shutting down");
     this.name = "ShutdownError";
+  }
+}
+
+/** Marks a message whose payload is not decoded yet. */
+const NOT_DECODED: unique symbol = Symbol("not decoded");
+
+/** A job of the fast path: its control, and what its end needs (instead of an async frame). */
+class FastJob extends JobControl {
+  constructor(
+    pulse: Delivery | undefined,
+    readonly received: Delivery,
+    readonly permit: Permit,
+    readonly attempt: number,
+  ) {
+    super(pulse);
   }
 }
 
@@ -82,11 +104,14 @@ export class ActorRunner {
   #js: JetStreamClient | undefined;
   /** Where a validation error says the bad value was. */
   readonly #messageOf: string;
+  /** Whether the fast path applies: a main-thread function handler, no middlewares. */
+  readonly #fast: boolean;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
     this.#deps = deps;
     this.#messageOf = `message of event "${actor.event.name}"`;
+    this.#fast = typeof actor.handler === "function" && actor.middlewares.length === 0;
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -198,21 +223,17 @@ export class ActorRunner {
       return;
     }
     this.#inflight += 1;
-    this.#dispatch(delivery).then(this.#settled, (error) => {
-      this.#deps.logger.error(`unexpected error in actor "${this.actor.name}"`, { error });
-      if (!delivery.settled) delivery.nak(this.actor.retryDelayAfter(1));
-      this.#settled();
-    });
+    if (!this.#fast || !this.#start(delivery)) void this.#dispatch(delivery);
   }
 
   /** A received message is settled (or given back): wake `stop` when it was the last. */
-  readonly #settled = (): void => {
+  #settled(): void {
     this.#inflight -= 1;
     if (this.#inflight === 0 && this.#idle !== undefined) {
       this.#idle();
       this.#idle = undefined;
     }
-  };
+  }
 
   /** Resolves when every received message is settled. */
   #allSettled(): Promise<void> {
@@ -226,46 +247,192 @@ export class ActorRunner {
     });
   }
 
-  async #dispatch(delivery: Delivery): Promise<void> {
-    const seq = delivery.metadata.streamSeq;
+  /** A bug, not a failure of the job: log it, and give the message back for a retry. */
+  #crashed(delivery: Delivery, error: unknown): void {
+    this.#deps.logger.error(`unexpected error in actor "${this.actor.name}"`, { error });
+    if (!delivery.settled) delivery.nak(this.actor.retryDelayAfter(1));
+  }
+
+  /**
+   * The fast path, for a main-thread function handler without middlewares, when the
+   * message is due, both slots are free and it decodes synchronously (the common case).
+   * The handler's promise is watched by its job (see {@linkcode JobControl.watch}):
+   * no async frame waits on it, which saves memory and time per job in flight.
+   *
+   * @returns `false`, having taken nothing, when the general path must take the message
+   */
+  #start(delivery: Delivery): boolean {
     let delayUntil: number | undefined;
+    if (delivery.headers !== undefined) {
+      try {
+        delayUntil = parseDelay(delivery.headers);
+      } catch {
+        return false;
+      }
+      if (delayUntil !== undefined && delayUntil > Date.now()) return false;
+    }
+    const { actor } = this;
+    if (this.#taken >= actor.maxJobs) return false;
+    const permit = this.#deps.slots.tryAcquire(actor.priority);
+    if (permit === undefined) return false;
+    this.#taken += 1;
+    let decoded: unknown = NOT_DECODED;
+    let message: unknown;
     try {
-      delayUntil = parseDelay(delivery.headers);
+      decoded = actor.event.serializer.decode(delivery.data);
+      message = decoded instanceof Promise
+        ? decoded
+        : validate(actor.event.schema, decoded, this.#messageOf);
+    } catch {
+      // It will not decode: the general path decodes it again, and gives up on it.
+      decoded = NOT_DECODED;
+    }
+    if (decoded === NOT_DECODED || message instanceof Promise) {
+      // Asynchronous decoding: the general path goes on from the decoded value.
+      if (message instanceof Promise && message !== decoded) message.catch(() => {});
+      void this.#runAlone(delivery, delayUntil, permit, decoded);
+      return true;
+    }
+    const attempt = this.#attemptOf(delivery, delayUntil);
+    const job = new FastJob(actor.pulse ? delivery : undefined, delivery, permit, attempt);
+    this.running += 1;
+    this.#controls.add(job);
+    const start = performance.now();
+    this.#clock.begin(job, start);
+    this.#clock.startTimeout(job, start);
+    const traceId = delivery.headers?.get(TRACE) || undefined;
+    let result: unknown;
+    try {
+      result = (actor.handler as Handler<unknown, unknown>)(
+        message,
+        new JobArgument(attempt, traceId, delivery.metadata, job),
+      );
     } catch (error) {
-      await this.#giveUp(delivery, "undecodable", error, 1, `${error}`);
-      this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
-      this.#deps.changed();
+      this.#ended(job, false, error);
+      return true;
+    }
+    if (result instanceof Promise) job.watch(result, this.#ended);
+    else if (performance.now() - start > actor.jobTimeout) {
+      // A synchronous handler cannot be interrupted: it is reported as timed out.
+      this.#ended(job, false, new JobTimeoutError(actor.name, actor.jobTimeout));
+    } else this.#ended(job, true, result);
+    return true;
+  }
+
+  /** The handler of a fast-path job returned, threw, or was aborted. */
+  readonly #ended = (job: FastJob, ok: boolean, value: unknown): void => {
+    const duration = performance.now() - job.started;
+    this.#clock.end(job);
+    this.#controls.delete(job);
+    this.#timed(duration);
+    const delivery = job.received;
+    if (ok && !(this.actor.event.response && delivery.headers?.get(REPLY))) {
+      delivery.ack();
+      this.#early.delete(delivery.metadata.streamSeq);
+      this.#free(job.permit);
       return;
     }
-    if (delayUntil !== undefined) {
-      const remaining = delayUntil - Date.now();
-      if (remaining > 0) {
-        delivery.nak(remaining);
-        this.#early.set(seq, (this.#early.get(seq) ?? 0) + 1);
+    const outcome: Outcome = ok
+      ? { ok: true, value, duration }
+      : { ok: false, error: value, duration };
+    void this.#concludeAlone(delivery, outcome, job.attempt, job.permit);
+  };
+
+  /** A response to send, a retry or a dead letter: the general path's end of a fast job. */
+  async #concludeAlone(
+    delivery: Delivery,
+    outcome: Outcome,
+    attempt: number,
+    permit: Permit,
+  ): Promise<void> {
+    try {
+      await this.#conclude(delivery, outcome, attempt, undefined);
+    } catch (error) {
+      this.#crashed(delivery, error);
+    } finally {
+      this.#free(permit);
+    }
+  }
+
+  /** A job ended: free its slots, pull again, and count the message settled. */
+  #free(permit: Permit): void {
+    permit.release();
+    this.#freeLocal();
+    this.running -= 1;
+    this.#deps.changed();
+    this.#settled();
+  }
+
+  /** Fold a handler's run time into the moving average that `ahead` uses. */
+  #timed(duration: number): void {
+    const average = this.#duration;
+    this.#duration = Number.isNaN(average) ? duration : average + (duration - average) / 8;
+  }
+
+  /** The general path: delays, waits for slots, asynchronous decoding, hooks, workers. */
+  async #dispatch(delivery: Delivery): Promise<void> {
+    try {
+      const seq = delivery.metadata.streamSeq;
+      let delayUntil: number | undefined;
+      try {
+        delayUntil = parseDelay(delivery.headers);
+      } catch (error) {
+        await this.#giveUp(delivery, "undecodable", error, 1, `${error}`);
+        this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
         this.#deps.changed();
         return;
       }
+      if (delayUntil !== undefined) {
+        const remaining = delayUntil - Date.now();
+        if (remaining > 0) {
+          delivery.nak(remaining);
+          this.#early.set(seq, (this.#early.get(seq) ?? 0) + 1);
+          this.#deps.changed();
+          return;
+        }
+      }
+      this.held += 1;
+      let permit: Permit | undefined;
+      if (this.#taken < this.actor.maxJobs) {
+        permit = this.#deps.slots.tryAcquire(this.actor.priority);
+        if (permit !== undefined) this.#taken += 1;
+      }
+      permit ??= await this.#wait(delivery);
+      this.held -= 1;
+      if (permit === undefined) {
+        delivery.nak(0); // shutdown while waiting for a slot
+        return;
+      }
+      this.running += 1;
+      try {
+        await this.#job(delivery, delayUntil, NOT_DECODED);
+      } finally {
+        permit.release();
+        this.#freeLocal();
+        this.running -= 1;
+        this.#deps.changed();
+      }
+    } catch (error) {
+      this.#crashed(delivery, error);
+    } finally {
+      this.#settled();
     }
-    this.held += 1;
-    let permit: Permit | undefined;
-    if (this.#taken < this.actor.maxJobs) {
-      permit = this.#deps.slots.tryAcquire(this.actor.priority);
-      if (permit !== undefined) this.#taken += 1;
-    }
-    permit ??= await this.#wait(delivery);
-    this.held -= 1;
-    if (permit === undefined) {
-      delivery.nak(0); // shutdown while waiting for a slot
-      return;
-    }
+  }
+
+  /** The general path for a message that already has its slots (and maybe its decoded value). */
+  async #runAlone(
+    delivery: Delivery,
+    delayUntil: number | undefined,
+    permit: Permit,
+    decoded: unknown,
+  ): Promise<void> {
     this.running += 1;
     try {
-      await this.#job(delivery, delayUntil);
+      await this.#job(delivery, delayUntil, decoded);
+    } catch (error) {
+      this.#crashed(delivery, error);
     } finally {
-      permit.release();
-      this.#freeLocal();
-      this.running -= 1;
-      this.#deps.changed();
+      this.#free(permit);
     }
   }
 
@@ -302,21 +469,31 @@ export class ActorRunner {
     else this.#taken -= 1;
   }
 
-  async #job(delivery: Delivery, delayUntil: number | undefined): Promise<void> {
-    const { actor } = this;
+  /**
+   * The attempt this delivery is. Early (delayed) deliveries do not count as attempts:
+   * this process remembers the ones it saw; for others, a message stored before its
+   * delay ended was delivered early once.
+   */
+  #attemptOf(delivery: Delivery, delayUntil: number | undefined): number {
     const { metadata } = delivery;
-    const seq = metadata.streamSeq;
-    // Early (delayed) deliveries do not count as attempts. This process remembers the
-    // ones it saw; for others, a message stored before its delay ended was delivered early once.
-    const early = this.#early.get(seq) ??
+    const early = this.#early.get(metadata.streamSeq) ??
       (delayUntil !== undefined && metadata.timestamp < delayUntil && metadata.delivered > 1
         ? 1
         : 0);
-    const attempt = Math.max(1, metadata.delivered - early);
+    return Math.max(1, metadata.delivered - early);
+  }
+
+  /**
+   * Decode (unless `decoded` is given), run the hooks and the handler, then settle.
+   * @param decoded the serializer's result already in hand, or `NOT_DECODED`
+   */
+  async #job(delivery: Delivery, delayUntil: number | undefined, decoded: unknown): Promise<void> {
+    const { actor } = this;
+    const attempt = this.#attemptOf(delivery, delayUntil);
     let message: unknown;
     try {
       // Synchronous serializers and schemas (the common case) take no promise hop.
-      let decoded = actor.event.serializer.decode(delivery.data);
+      if (decoded === NOT_DECODED) decoded = actor.event.serializer.decode(delivery.data);
       if (decoded instanceof Promise) decoded = await decoded;
       message = validate(actor.event.schema, decoded, this.#messageOf);
       if (message instanceof Promise) message = await message;
@@ -335,11 +512,10 @@ export class ActorRunner {
     const traceId = delivery.headers?.get(TRACE) || undefined;
     const control = new JobControl(actor.pulse ? delivery : undefined);
     this.#controls.add(control);
-    const jobFields = { attempt, traceId, metadata };
+    const jobFields = { attempt, traceId, metadata: delivery.metadata };
     let context: Context | undefined;
     let outcome: Outcome;
     if (actor.middlewares.length === 0) {
-      // No hooks and no job scope to open: the common, fast case.
       outcome = await runHandler(actor, message, jobFields, control, this.#clock, this.#deps.pools);
     } else {
       context = this.#context(delivery, message, attempt);
@@ -354,10 +530,19 @@ export class ActorRunner {
       );
     }
     this.#controls.delete(control);
-    const duration = this.#duration;
-    this.#duration = Number.isNaN(duration)
-      ? outcome.duration
-      : duration + (outcome.duration - duration) / 8;
+    this.#timed(outcome.duration);
+    await this.#conclude(delivery, outcome, attempt, context);
+  }
+
+  /** Settle after the handler: ack (and respond), retry, or give up; then the hooks. */
+  async #conclude(
+    delivery: Delivery,
+    outcome: Outcome,
+    attempt: number,
+    context: Context | undefined,
+  ): Promise<void> {
+    const { actor } = this;
+    const seq = delivery.metadata.streamSeq;
     const inbox = delivery.headers?.get(REPLY) || undefined;
     if (outcome.ok) {
       let response: Uint8Array | undefined;
