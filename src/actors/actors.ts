@@ -101,7 +101,7 @@ export interface Health {
       readonly outstanding: number;
       /**
        * How many messages the actor asks for beyond its free slots now: as many as its
-       * jobs finish during one pull round trip, at most its `maxJobs`, 0 for jobs that
+       * jobs finish during one pull round trip, at most four times its `maxJobs`, 0 for jobs that
        * run long.
        */
       readonly ahead: number;

@@ -155,7 +155,7 @@ export class ActorRunner {
 
   /**
    * How many messages to ask for beyond the free slots: as many as this actor's jobs
-   * finish during one pull round trip (at most `maxJobs`), so that the next messages
+   * finish during one pull round trip (at most four times `maxJobs`), so that the next messages
    * arrive as slots free up instead of one round trip later. A message pulled ahead
    * waits about one round trip for its slot, and is pulsed while it waits. Jobs that
    * run longer than `maxJobs` round trips get none: the listener then holds no more
@@ -166,7 +166,7 @@ export class ActorRunner {
     const duration = this.#duration;
     if (Number.isNaN(rtt) || Number.isNaN(duration)) return 0;
     const { maxJobs } = this.actor;
-    return Math.min(maxJobs, Math.floor((maxJobs * rtt) / Math.max(duration, 0.001)));
+    return Math.min(4 * maxJobs, Math.floor((maxJobs * rtt) / Math.max(duration, 0.001)));
   }
 
   /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
@@ -181,9 +181,11 @@ export class ActorRunner {
     // When every global slot is taken, keep one message coming so that the next free
     // slot goes by priority among actors that have work, not to whoever pulls first.
     if (n === 0 && this.#puller.outstanding === 0 && this.held === 0) n = 1;
+    // While messages are on their way, wait until half a window is free: fewer, larger
+    // pull requests cost the server less than one per freed slot.
     const threshold = this.#puller.outstanding === 0
       ? 1
-      : Math.max(1, Math.floor(Math.min(this.actor.maxJobs, this.#deps.batch) / 2));
+      : Math.max(1, Math.floor(Math.min(this.actor.maxJobs + ahead, this.#deps.batch) / 2));
     if (n < threshold) return;
     this.lastPull = Date.now();
     this.#puller.pull(n);

@@ -396,7 +396,7 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
   assert.equal(peak.all, 5, "the global limit was reached");
   // Received-but-unsettled never exceeds the slots, plus one waiting message per actor,
   // plus what was pulled ahead.
-  assert.ok(maxAhead <= 3 + 4, `${maxAhead} pulled ahead`);
+  assert.ok(maxAhead <= 4 * (3 + 4), `${maxAhead} pulled ahead`);
   assert.ok(maxHeld <= 5 + 2 + maxAhead, `${maxHeld} messages held (${maxAhead} ahead)`);
   assert.ok(maxHeld >= 5, "the sampler saw the listener busy");
 });
@@ -443,8 +443,8 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   }
   assert.ok(peak.quick <= 4 && peak.slow <= 4, `ran ${peak.quick} and ${peak.slow} at once`);
   assert.equal(peak.slow, 4);
-  // No-op jobs finish many times per round trip: the quick actor asks ahead (up to maxJobs).
-  assert.ok(seen.quickAhead > 0 && seen.quickAhead <= 4, `quick ahead ${seen.quickAhead}`);
+  // No-op jobs finish many times per round trip: the quick actor asks ahead (at most 4 × maxJobs).
+  assert.ok(seen.quickAhead > 0 && seen.quickAhead <= 16, `quick ahead ${seen.quickAhead}`);
   // Jobs of 150 ms never justify it: the slow actor holds no more than its slots.
   assert.equal(seen.slowAhead, 0);
   assert.ok(seen.slowHeld <= 4, `the slow actor held ${seen.slowHeld}`);
