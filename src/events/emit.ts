@@ -9,7 +9,7 @@ import { consoleLogger } from "../_logger.ts";
 import { buildHeaders, MAX_DELAY_UNTIL } from "../headers.ts";
 import type { CloudEvent } from "./cloud_event.ts";
 import type { Event } from "./event.ts";
-import { validate } from "./schema.ts";
+import { type StandardSchemaV1, unwrap } from "./schema.ts";
 
 /**
  * Options of `emit()`.
@@ -71,6 +71,9 @@ export interface Outgoing {
   readonly headers: MsgHdrs | undefined;
 }
 
+/** The options of a call that has none: one frozen object, not one per call. */
+export const NO_OPTIONS: EmitOptions = Object.freeze({});
+
 /**
  * Validate and encode a message, build its headers.
  *
@@ -87,12 +90,19 @@ export function encodeOutgoing<T>(
 ): Outgoing | Promise<Outgoing> {
   checkOptions(event, options);
   // Synchronous schemas and serializers (the common case) take no promise at all:
-  // emit is on every publisher's hot path.
-  const valid = validate(event.schema, message, `message of event "${event.name}"`);
-  if (valid instanceof Promise) {
-    return valid.then((v) => finish(event, v, options, reply, extra));
+  // emit is on every publisher's hot path. The label of a validation error is made
+  // only when there is one.
+  const result = event.schema["~standard"].validate(message);
+  if (result instanceof Promise) {
+    return result.then((r) => finish(event, validOf(event, r), options, reply, extra));
   }
-  return finish(event, valid, options, reply, extra);
+  return finish(event, validOf(event, result), options, reply, extra);
+}
+
+function validOf<T>(event: Event<T, unknown>, result: StandardSchemaV1.Result<T>): T {
+  return result.issues === undefined
+    ? result.value
+    : unwrap(result, `message of event "${event.name}"`);
 }
 
 function finish<T>(
@@ -113,13 +123,18 @@ function outgoingHeaders(
   reply: string | undefined,
   extra: Readonly<Record<string, string>> | undefined,
 ): MsgHdrs | undefined {
-  let headers = buildHeaders({
-    uid: options.uid,
-    traceId: options.traceId,
-    delayUntil: options.delay ? Date.now() + options.delay : undefined,
-    reply,
-    meta: options.meta,
-  });
+  const { uid, traceId, delay, meta } = options;
+  // A plain emit has no header block: skip gathering the fields of none.
+  let headers = uid === undefined && traceId === undefined && !delay && meta === undefined &&
+      reply === undefined
+    ? undefined
+    : buildHeaders({
+      uid,
+      traceId,
+      delayUntil: delay ? Date.now() + delay : undefined,
+      reply,
+      meta,
+    });
   if (extra !== undefined) {
     for (const name in extra) {
       headers ??= natsHeaders();
@@ -248,21 +263,26 @@ export function startEmitHooks(
 }
 
 function checkOptions(event: Event<unknown, unknown>, options: EmitOptions): void {
-  const where = `Cannot emit event "${event.name}"`;
-  if (options.uid !== undefined && (typeof options.uid !== "string" || options.uid === "")) {
-    throw new TypeError(`${where}: uid must be a non-empty string`);
+  if (options === NO_OPTIONS) return;
+  const { uid, traceId, delay } = options;
+  if (uid !== undefined && (typeof uid !== "string" || uid === "")) {
+    throw new TypeError(`${cannotEmit(event)}: uid must be a non-empty string`);
   }
-  if (options.traceId !== undefined && typeof options.traceId !== "string") {
-    throw new TypeError(`${where}: traceId must be a string`);
+  if (traceId !== undefined && typeof traceId !== "string") {
+    throw new TypeError(`${cannotEmit(event)}: traceId must be a string`);
   }
-  if (options.delay !== undefined && !(Number.isFinite(options.delay) && options.delay >= 0)) {
+  if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
     throw new RangeError(
-      `${where}: delay must be a non-negative number of milliseconds, got ${options.delay}`,
+      `${cannotEmit(event)}: delay must be a non-negative number of milliseconds, got ${delay}`,
     );
   }
-  if (options.delay !== undefined && Date.now() + options.delay > MAX_DELAY_UNTIL) {
-    throw new RangeError(`${where}: delay ${options.delay} ms ends after the year 2255`);
+  if (delay !== undefined && Date.now() + delay > MAX_DELAY_UNTIL) {
+    throw new RangeError(`${cannotEmit(event)}: delay ${delay} ms ends after the year 2255`);
   }
+}
+
+function cannotEmit(event: Event<unknown, unknown>): string {
+  return `Cannot emit event "${event.name}"`;
 }
 
 /** Publish an encoded message with core NATS (no confirmation). */

@@ -10,6 +10,7 @@ import {
   type EmitOptions,
   type EmitResult,
   encodeOutgoing,
+  NO_OPTIONS,
   publish,
   publishCore,
   startEmitHooks,
@@ -199,16 +200,17 @@ class ConnectedEventsImpl implements ConnectedEvents {
   emit<T>(
     event: Event<T, unknown>,
     message: T,
-    options: EmitOptions = {},
+    options?: EmitOptions,
   ): Promise<EmitResult | undefined> {
-    if (this.#hooks.length !== 0 || options.sync === true) {
-      return this.#emitFully(event, message, options);
+    if (this.#hooks.length !== 0 || options?.sync === true) {
+      // Hooks get the call's own options object, as they always have.
+      return this.#emitFully(event, message, options === undefined ? {} : options);
     }
     // The fast path (no hooks, no stream ack to wait for): no async function and no
     // promise of its own when the schema and the serializer are synchronous.
     try {
       this.#check(event, "emit");
-      const out = encodeOutgoing(event, message, options);
+      const out = encodeOutgoing(event, message, options === undefined ? NO_OPTIONS : options);
       if (out instanceof Promise) {
         return out.then((o) => {
           this.#checkOpen(`emit event "${event.name}"`);

@@ -242,7 +242,13 @@ export function validate<T>(
   return unwrap(result, where);
 }
 
-function unwrap<T>(result: StandardSchemaV1.Result<T>, where: string): T {
+/**
+ * The output of a schema's result.
+ *
+ * @param where for the error message, e.g. `message of event "user-created"`
+ * @throws {ValidationError} with the schema's issues
+ */
+export function unwrap<T>(result: StandardSchemaV1.Result<T>, where: string): T {
   if (result.issues === undefined) return result.value;
   throw new ValidationError(
     where,
