@@ -40,6 +40,13 @@ export interface ListenOptions {
   /** Jobs running at once across all actors of this listener. @default 16 */
   readonly maxJobs?: number;
   /**
+   * Ask for more messages than there are free slots when jobs are far shorter than a
+   * pull round trip: as many as each actor finishes in one round trip, at most
+   * 4 × its `maxJobs` (see the actors guide). `false` holds no more than the free slots.
+   * @default true
+   */
+  readonly pullAhead?: boolean;
+  /**
    * Web Workers for `executeIn: "thread"`, started on demand and shared by all actors.
    * @default min(32, cores + 4)
    */
@@ -365,6 +372,11 @@ class ConnectedActorsImpl implements ConnectedActors {
         `Invalid listen option: shutdownGrace must be >= 0, got ${options.shutdownGrace}`,
       );
     }
+    if (options.pullAhead !== undefined && typeof options.pullAhead !== "boolean") {
+      throw new TypeError(
+        `Invalid listen option: pullAhead must be a boolean, got ${String(options.pullAhead)}`,
+      );
+    }
     if (this.#listening) throw new TypeError("Cannot listen twice at once on one connection");
     if (
       options.processArgs !== undefined &&
@@ -408,6 +420,7 @@ class ConnectedActorsImpl implements ConnectedActors {
       heartbeat,
       noWait: burst,
       batch: options.batch ?? Number.MAX_SAFE_INTEGER,
+      pullAhead: options.pullAhead ?? true,
       maxPolls: options.maxPolls ?? Number.POSITIVE_INFINITY,
       pools,
     };

@@ -1,7 +1,7 @@
 /**
  * An actor's durable consumer: its config (milliseconds → nanoseconds here),
- * registration with clear errors, and the puller that asks the server for
- * exactly as many messages as there are free job slots.
+ * registration with clear errors, and the puller that sends the pull requests
+ * (sized by the actor's runner) and measures their round trip.
  *
  * @module
  */

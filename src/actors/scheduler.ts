@@ -45,6 +45,8 @@ export interface RunnerDeps {
   readonly heartbeat: number;
   readonly noWait: boolean;
   readonly batch: number;
+  /** Whether to pull ahead of the free slots for short jobs. */
+  readonly pullAhead: boolean;
   readonly maxPolls: number;
   /** Worker pools for actors with `executeIn` "thread" or "process". */
   readonly pools?: WorkerPools;
@@ -164,7 +166,7 @@ export class ActorRunner {
   get ahead(): number {
     const rtt = this.#puller.rtt;
     const duration = this.#duration;
-    if (Number.isNaN(rtt) || Number.isNaN(duration)) return 0;
+    if (!this.#deps.pullAhead || Number.isNaN(rtt) || Number.isNaN(duration)) return 0;
     const { maxJobs } = this.actor;
     return Math.min(4 * maxJobs, Math.floor((maxJobs * rtt) / Math.max(duration, 0.001)));
   }

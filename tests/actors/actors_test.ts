@@ -450,6 +450,39 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   assert.ok(seen.slowHeld <= 4, `the slow actor held ${seen.slowHeld}`);
 });
 
+test("Actors.listen with pullAhead: false holds no more messages than free slots", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number());
+  let handled = 0;
+  // deno-lint-ignore require-await
+  const a = new Actor("strict", e, async () => void handled++, { maxJobs: 4 });
+  const events = await new Events(e).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a).connect(server.url);
+  await conn.register();
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    conn.listen({ burst: true, pullAhead: "no" as any }),
+    /Invalid listen option: pullAhead must be a boolean, got no/,
+  );
+  for (let i = 0; i < 1000; i++) events.emit(e, i);
+  await events.connection.flush();
+  let maxHeld = 0;
+  let maxAhead = 0;
+  const sampler = setInterval(() => {
+    const s = conn.health().actors.strict;
+    if (!s) return;
+    maxHeld = Math.max(maxHeld, s.running + s.held + s.outstanding);
+    maxAhead = Math.max(maxAhead, s.ahead);
+  }, 1);
+  await conn.listen({ burst: true, pullAhead: false, logger: quiet });
+  clearInterval(sampler);
+  await events.close();
+  assert.equal(handled, 1000);
+  assert.equal(maxAhead, 0);
+  assert.ok(maxHeld <= 4, `held ${maxHeld}`);
+});
+
 test("Actors.listen pulses a message waiting for a slot, so it is not redelivered", async () => {
   await using server = await startNatsServer();
   const busy = new Event(uniqueName(), v.string());
