@@ -101,6 +101,8 @@ export class ActorRunner {
   readonly #gate: ((granted: boolean) => void)[] = [];
   /** Moving average of the handler's run time, ms (NaN before the first job). */
   #duration = Number.NaN;
+  /** When a job last ended, or jobs started running after none did (`performance.now()`). */
+  #lastEnd = 0;
   #idle: (() => void) | undefined;
   #stopped = false;
   #js: JetStreamClient | undefined;
@@ -168,7 +170,13 @@ export class ActorRunner {
     const duration = this.#duration;
     if (!this.#deps.pullAhead || Number.isNaN(rtt) || Number.isNaN(duration)) return 0;
     const { maxJobs } = this.actor;
-    return Math.min(4 * maxJobs, Math.floor((maxJobs * rtt) / Math.max(duration, 0.001)));
+    let time = Math.max(duration, 0.001);
+    if (this.running > 0) {
+      // Jobs run and none ended for a while (a stuck dependency): they are at least that
+      // long now, whatever the average of the jobs that did end says.
+      time = Math.max(time, performance.now() - this.#lastEnd);
+    }
+    return Math.min(4 * maxJobs, Math.floor((maxJobs * rtt) / time));
   }
 
   /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
@@ -280,6 +288,7 @@ export class ActorRunner {
     const permit = this.#deps.slots.tryAcquire(actor.priority);
     if (permit === undefined) return false;
     this.#taken += 1;
+    this.#began();
     let decoded: unknown = NOT_DECODED;
     let message: unknown;
     try {
@@ -299,7 +308,6 @@ export class ActorRunner {
     }
     const attempt = this.#attemptOf(delivery, delayUntil);
     const job = new FastJob(actor.pulse ? delivery : undefined, delivery, permit, attempt);
-    this.running += 1;
     this.#controls.add(job);
     const start = performance.now();
     this.#clock.begin(job, start);
@@ -325,10 +333,11 @@ export class ActorRunner {
 
   /** The handler of a fast-path job returned, threw, or was aborted. */
   readonly #ended = (job: FastJob, ok: boolean, value: unknown): void => {
-    const duration = performance.now() - job.started;
+    const now = performance.now();
+    const duration = now - job.started;
     this.#clock.end(job);
     this.#controls.delete(job);
-    this.#timed(duration);
+    this.#timed(duration, now);
     const delivery = job.received;
     if (ok && !(this.actor.event.response && delivery.headers?.get(REPLY))) {
       delivery.ack();
@@ -367,8 +376,15 @@ export class ActorRunner {
     this.#settled();
   }
 
+  /** A job takes its slot: count it running (the quiet time of `ahead` starts with the first). */
+  #began(): void {
+    if (this.running === 0) this.#lastEnd = performance.now();
+    this.running += 1;
+  }
+
   /** Fold a handler's run time into the moving average that `ahead` uses. */
-  #timed(duration: number): void {
+  #timed(duration: number, now: number = performance.now()): void {
+    this.#lastEnd = now;
     const average = this.#duration;
     this.#duration = Number.isNaN(average) ? duration : average + (duration - average) / 8;
   }
@@ -407,7 +423,7 @@ export class ActorRunner {
         delivery.nak(0); // shutdown while waiting for a slot
         return;
       }
-      this.running += 1;
+      this.#began();
       try {
         await this.#job(delivery, delayUntil, NOT_DECODED);
       } finally {
@@ -423,14 +439,13 @@ export class ActorRunner {
     }
   }
 
-  /** The general path for a message that already has its slots (and maybe its decoded value). */
+  /** The general path for a running message (slots taken, maybe its decoded value in hand). */
   async #runAlone(
     delivery: Delivery,
     delayUntil: number | undefined,
     permit: Permit,
     decoded: unknown,
   ): Promise<void> {
-    this.running += 1;
     try {
       await this.#job(delivery, delayUntil, decoded);
     } catch (error) {

@@ -450,6 +450,38 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   assert.ok(seen.slowHeld <= 4, `the slow actor held ${seen.slowHeld}`);
 });
 
+test("Actors.listen stops pulling ahead when its jobs get stuck", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.number());
+  let quick = 0;
+  const a = new Actor("stuck", e, async (n) => {
+    if (n < 500) quick++;
+    else await sleep(1500); // a dependency hangs: every job from here on takes 1.5 s
+  }, { maxJobs: 4 });
+  const events = await new Events(e).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a).connect(server.url);
+  await conn.register();
+  for (let i = 0; i < 500; i++) events.emit(e, i);
+  await events.connection.flush();
+  const controller = new AbortController();
+  const listening = conn.listen({ signal: controller.signal, logger: quiet, shutdownGrace: 0 });
+  await until(() => quick === 500, 10_000, "the quick jobs");
+  const aheadWhenQuick = conn.health().actors.stuck.ahead;
+  for (let i = 500; i < 600; i++) events.emit(e, i);
+  await events.connection.flush();
+  await until(() => conn.health().actors.stuck.running === 4, 5_000, "the stuck jobs");
+  await sleep(300);
+  const stuck = conn.health().actors.stuck;
+  controller.abort();
+  await listening;
+  await events.close();
+  assert.ok(aheadWhenQuick > 0, `ahead ${aheadWhenQuick} with quick jobs`);
+  assert.equal(stuck.ahead, 0, "no more pulled ahead while every job hangs");
+  // What it already had in hand stays bounded (it is pulsed, and given back on shutdown).
+  assert.ok(stuck.held + stuck.outstanding <= 4 * 4, JSON.stringify(stuck));
+});
+
 test("Actors.listen with pullAhead: false holds no more messages than free slots", async () => {
   await using server = await startNatsServer();
   const e = new Event(uniqueName(), v.number());
