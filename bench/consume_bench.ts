@@ -48,9 +48,14 @@ async function fill(nc: NatsConnection, event: Event<v.InferOutput<typeof schema
   return { js, jsm };
 }
 
+/** The server applies acks in its own time: give it up to 5 s to show none outstanding. */
 async function assertDrained(nc: NatsConnection, stream: string, consumer: string) {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.consumers.info(stream, consumer);
+  let info = await jsm.consumers.info(stream, consumer);
+  for (let i = 0; i < 50 && (info.num_pending !== 0 || info.num_ack_pending !== 0); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    info = await jsm.consumers.info(stream, consumer);
+  }
   if (info.num_pending !== 0 || info.num_ack_pending !== 0) {
     throw new Error(
       `${stream}/${consumer}: ${info.num_pending} pending, ${info.num_ack_pending} unacked`,
