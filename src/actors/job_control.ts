@@ -137,11 +137,13 @@ export class JobClock {
     this.#timer ??= setTimeout(this.#expire, this.#timeout);
   }
 
-  /** The job ended. */
+  /**
+   * The job ended. The timers stay until they next fire and find nothing to do: short
+   * jobs would otherwise clear and recreate them whenever the actor runs dry.
+   */
   end(job: JobControl): void {
     this.#running.delete(job);
     this.#timed.delete(job);
-    if (this.#running.size === 0) this.stop();
   }
 
   /** Clear the timers (when no job runs, or the listener stops). */
@@ -166,6 +168,11 @@ export class JobClock {
   };
 
   readonly #pulse = (): void => {
+    if (this.#running.size === 0) {
+      clearInterval(this.#pulser);
+      this.#pulser = undefined;
+      return;
+    }
     const now = performance.now();
     const half = this.#pulseEvery! / 2;
     for (const job of this.#running) {
