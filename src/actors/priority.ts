@@ -134,41 +134,173 @@ class SlotPermit implements Permit {
   }
 }
 
+/** Fulfils a waiter's promise. */
+type Resolve = (permit: Permit) => void;
+
 /**
- * A waiting `acquire`: a node of its level's queue and of its signal's list. Once
- * granted, the ticket itself is the permit, which saves an allocation per grant.
+ * A waiter with a signal: its promise's functions, its slot in its level's queue
+ * and its node in its signal's list. A waiter without a signal is no object of its
+ * own: its queue slot holds its promise's resolve function.
  */
-class Ticket implements Permit {
-  /** Set when granted, cleared on release. */
-  slots: Slots | undefined = undefined;
+class Waiter {
+  readonly resolve: Resolve;
+  readonly reject: (reason: unknown) => void;
   readonly level: Priority;
-  /** Enqueue order, the tie-breaker between levels. */
-  readonly seq: number;
-  /** The clock when it was enqueued; not read for `HIGH`, which cannot rise. */
-  readonly since: number;
-  resolve: ((permit: Permit) => void) | undefined = undefined;
-  reject: ((reason: unknown) => void) | undefined = undefined;
-  prev: Ticket | undefined = undefined;
-  next: Ticket | undefined = undefined;
-  watch: Watch | undefined = undefined;
-  watchPrev: Ticket | undefined = undefined;
-  watchNext: Ticket | undefined = undefined;
+  /** Its slot in its level's queue, while it waits. */
+  chunk: Chunk | undefined = undefined;
+  at = 0;
+  readonly watch: Watch;
+  prev: Waiter | undefined = undefined;
+  next: Waiter | undefined = undefined;
 
-  constructor(level: Priority, seq: number, since: number) {
+  constructor(resolve: Resolve, reject: (reason: unknown) => void, level: Priority, watch: Watch) {
+    this.resolve = resolve;
+    this.reject = reject;
     this.level = level;
-    this.seq = seq;
-    this.since = since;
+    this.watch = watch;
+  }
+}
+
+/** A queue slot: a waiter without a signal (its resolve function), one with, or a hole. */
+type Entry = Resolve | Waiter | undefined;
+
+/** Slots of the first chunk of a queue; each next chunk doubles, up to {@linkcode CHUNK_MAX}. */
+const CHUNK_MIN = 16;
+const CHUNK_MAX = 1024;
+
+/** A run of queue slots, with the enqueue order and time of each beside it. */
+class Chunk {
+  readonly items: Entry[];
+  /** Enqueue order (the tie-breaker between levels) at `2 * i`, enqueue time at `2 * i + 1`. */
+  readonly marks: Float64Array;
+  next: Chunk | undefined = undefined;
+
+  constructor(size: number) {
+    this.items = new Array<Entry>(size).fill(undefined);
+    this.marks = new Float64Array(size * 2);
+  }
+}
+
+/**
+ * The waiters of one level, first come first served, in a list of chunks: a waiter
+ * costs a slot, no object of its own, and growing the queue copies nothing. An
+ * aborted waiter leaves a hole, skipped once it reaches the head; holes outnumbering
+ * waiters are squeezed out, so removal is O(1) amortized and memory stays
+ * proportional to the waiters.
+ */
+class Queue {
+  /** The chunk of the first slot, which is live while `live > 0`. */
+  head: Chunk;
+  headAt = 0;
+  tail: Chunk;
+  /** The next free slot of `tail`. */
+  tailAt = 0;
+  /** Waiters, holes excluded. */
+  live = 0;
+  holes = 0;
+  /** A drained chunk kept for reuse. */
+  #spare: Chunk | undefined = undefined;
+
+  constructor() {
+    this.head = this.tail = new Chunk(CHUNK_MIN);
   }
 
-  release(): void {
-    const slots = this.slots;
-    if (slots === undefined) throw new Error("Cannot release a permit that was already released");
-    this.slots = undefined;
-    slots.release();
+  /** Append an entry; a waiter's slot is then at `tailAt - 1` of `tail`. */
+  push(entry: Resolve | Waiter, seq: number, since: number): void {
+    let tail = this.tail;
+    let at = this.tailAt;
+    if (at === tail.items.length) {
+      let next = this.#spare;
+      if (next === undefined) next = new Chunk(Math.min(at * 2, CHUNK_MAX));
+      else this.#spare = undefined;
+      tail.next = next;
+      this.tail = tail = next;
+      at = 0;
+    }
+    tail.items[at] = entry;
+    const marks = tail.marks;
+    marks[2 * at] = seq;
+    marks[2 * at + 1] = since;
+    this.tailAt = at + 1;
+    this.live++;
   }
 
-  [Symbol.dispose](): void {
-    if (this.slots !== undefined) this.release();
+  /** Remove the head, which is live. */
+  shift(): void {
+    const head = this.head;
+    const items = head.items;
+    const at = this.headAt;
+    items[at] = undefined;
+    this.live--;
+    // The common case: the next slot of the same chunk holds the next waiter.
+    const next = at + 1;
+    if (next < (head === this.tail ? this.tailAt : items.length) && items[next] !== undefined) {
+      this.headAt = next;
+    } else this.#advance();
+  }
+
+  /** Turn a waiter's slot into a hole. */
+  remove(waiter: Waiter): void {
+    const chunk = waiter.chunk!;
+    const at = waiter.at;
+    waiter.chunk = undefined;
+    chunk.items[at] = undefined;
+    this.live--;
+    if (chunk === this.head && at === this.headAt) this.#advance();
+    else if (++this.holes > 32 && this.holes > this.live) this.#squeeze();
+  }
+
+  /** Step past the head and any holes behind it, back to the start once empty. */
+  #advance(): void {
+    let head = this.head;
+    let at = this.headAt;
+    for (;;) {
+      if (head === this.tail && at + 1 === this.tailAt) {
+        // Empty: start over at the beginning of the chunk.
+        this.headAt = this.tailAt = 0;
+        this.head = head;
+        this.holes = 0;
+        this.#spare = undefined;
+        return;
+      }
+      if (++at === head.items.length) {
+        const drained = head;
+        head = head.next!;
+        drained.next = undefined;
+        this.#spare = drained;
+        at = 0;
+      }
+      if (head.items[at] !== undefined) break;
+      this.holes--;
+    }
+    this.head = head;
+    this.headAt = at;
+  }
+
+  /** Move the waiters into fresh chunks, leaving the holes behind. */
+  #squeeze(): void {
+    let chunk: Chunk | undefined = this.head;
+    let at = this.headAt;
+    const tail = this.tail;
+    const tailAt = this.tailAt;
+    this.head = this.tail = new Chunk(CHUNK_MIN);
+    this.headAt = this.tailAt = 0;
+    this.live = this.holes = 0;
+    this.#spare = undefined;
+    while (chunk !== undefined) {
+      const end = chunk === tail ? tailAt : chunk.items.length;
+      for (; at < end; at++) {
+        const entry = chunk.items[at];
+        if (entry === undefined) continue;
+        this.push(entry, chunk.marks[2 * at], chunk.marks[2 * at + 1]);
+        if (typeof entry !== "function") {
+          entry.chunk = this.tail;
+          entry.at = this.tailAt - 1;
+        }
+      }
+      chunk = chunk === tail ? undefined : chunk.next;
+      at = 0;
+    }
   }
 }
 
@@ -179,7 +311,7 @@ class Ticket implements Permit {
  */
 class Watch {
   readonly signal: AbortSignal;
-  first: Ticket | undefined = undefined;
+  first: Waiter | undefined = undefined;
   readonly #slots: Slots;
 
   constructor(slots: Slots, signal: AbortSignal) {
@@ -194,28 +326,26 @@ class Watch {
 }
 
 /**
- * Executor of the waiters' promises. `new Promise` runs it synchronously, so the
- * ticket to fill is passed through a module variable instead of a closure per call.
+ * The functions of the promise being made. `new Promise` runs its executor
+ * synchronously, so they are passed through module variables instead of a closure
+ * per call.
  */
-let filling: Ticket | undefined;
-function fill(resolve: (permit: Permit) => void, reject: (reason: unknown) => void): void {
-  filling!.resolve = resolve;
-  filling!.reject = reject;
+let resolving: Resolve | undefined;
+let rejecting: ((reason: unknown) => void) | undefined;
+function fill(resolve: Resolve, reject: (reason: unknown) => void): void {
+  resolving = resolve;
+  rejecting = reject;
 }
 
 /**
  * The state behind a {@linkcode PrioritySemaphore}, shared with its permits and
- * watches. The queues are intrusive doubly linked lists of tickets, one per level,
- * so enqueue, grant and abort (which removes from the middle) are all O(1), with no
- * tombstones left behind by aborted waiters.
+ * watches: a {@linkcode Queue} per level.
  */
 class Slots {
   readonly permits: number;
   available: number;
   waiting = 0;
-  readonly counts: number[] = [0, 0, 0];
-  readonly #heads: (Ticket | undefined)[] = [undefined, undefined, undefined];
-  readonly #tails: (Ticket | undefined)[] = [undefined, undefined, undefined];
+  readonly queues: Queue[] = [new Queue(), new Queue(), new Queue()];
   readonly #watches = new Map<AbortSignal, Watch>();
   readonly #aging: number;
   readonly #clock: () => number;
@@ -243,10 +373,15 @@ class Slots {
    * injected clock is read every time, so that tests can step it between calls.
    */
   #now(): number {
-    if (!this.#reuse) return this.#clock();
-    let now = this.#reading;
-    if (Number.isNaN(now)) {
-      now = this.#reading = this.#clock();
+    const now = this.#reading;
+    return Number.isNaN(now) ? this.#read() : now;
+  }
+
+  /** Read the clock, keeping the reading of the default one until the microtasks ran. */
+  #read(): number {
+    const now = this.#clock();
+    if (this.#reuse) {
+      this.#reading = now;
       queueMicrotask(this.#forget);
     }
     return now;
@@ -254,42 +389,44 @@ class Slots {
 
   enqueue(level: Priority, signal: AbortSignal | undefined): Promise<Permit> {
     const since = level === Priority.HIGH ? 0 : this.#now();
-    const ticket = new Ticket(level, this.#seq++, since);
-    filling = ticket;
     const promise = new Promise<Permit>(fill);
-    filling = undefined;
-    const tail = this.#tails[level];
-    if (tail === undefined) this.#heads[level] = ticket;
+    const resolve = resolving!;
+    const reject = rejecting!;
+    resolving = rejecting = undefined;
+    const queue = this.queues[level];
+    if (signal === undefined) queue.push(resolve, this.#seq++, since);
     else {
-      tail.next = ticket;
-      ticket.prev = tail;
+      const waiter = new Waiter(resolve, reject, level, this.#watch(signal));
+      queue.push(waiter, this.#seq++, since);
+      waiter.chunk = queue.tail;
+      waiter.at = queue.tailAt - 1;
+      this.#link(waiter);
     }
-    this.#tails[level] = ticket;
-    this.counts[level]++;
     this.waiting++;
-    if (signal !== undefined) this.#watch(ticket, signal);
     return promise;
   }
 
   /** A permit came back: hand it straight to the next waiter, or keep it. */
   release(): void {
     while (this.waiting > 0) {
-      const ticket = this.#pick();
-      const watch = ticket.watch;
-      if (watch !== undefined) {
+      const queue = this.#pick();
+      const entry = queue.head.items[queue.headAt]!;
+      let resolve: Resolve;
+      if (typeof entry === "function") resolve = entry;
+      else {
+        const watch = entry.watch;
         // Aborted, and another listener of the signal released a permit before ours
         // ran: those waiters are gone, the permit goes on to the next one.
         if (watch.signal.aborted) {
           this.abort(watch);
           continue;
         }
-        this.#unwatch(ticket, watch);
+        this.#unlink(entry);
+        resolve = entry.resolve;
       }
-      this.#unlink(ticket);
-      const resolve = ticket.resolve!;
-      ticket.resolve = ticket.reject = undefined;
-      ticket.slots = this;
-      resolve(ticket);
+      queue.shift();
+      this.waiting--;
+      resolve(new SlotPermit(this));
       return;
     }
     this.available++;
@@ -300,41 +437,45 @@ class Slots {
     const signal = watch.signal;
     this.#watches.delete(signal);
     signal.removeEventListener("abort", watch);
-    let ticket = watch.first;
+    let waiter = watch.first;
     watch.first = undefined;
-    while (ticket !== undefined) {
-      const next = ticket.watchNext;
-      ticket.watch = ticket.watchPrev = ticket.watchNext = undefined;
-      this.#unlink(ticket);
-      const reject = ticket.reject!;
-      ticket.resolve = ticket.reject = undefined;
-      reject(signal.reason);
-      ticket = next;
+    while (waiter !== undefined) {
+      const next = waiter.next;
+      waiter.prev = waiter.next = undefined;
+      this.queues[waiter.level].remove(waiter);
+      this.waiting--;
+      waiter.reject(signal.reason);
+      waiter = next;
     }
   }
 
-  #watch(ticket: Ticket, signal: AbortSignal): void {
+  /** The watch of a signal, made and listening if it is the first waiter's. */
+  #watch(signal: AbortSignal): Watch {
     let watch = this.#watches.get(signal);
     if (watch === undefined) {
       watch = new Watch(this, signal);
       this.#watches.set(signal, watch);
       signal.addEventListener("abort", watch, { once: true });
     }
-    const first = watch.first;
-    if (first !== undefined) {
-      first.watchPrev = ticket;
-      ticket.watchNext = first;
-    }
-    watch.first = ticket;
-    ticket.watch = watch;
+    return watch;
   }
 
-  #unwatch(ticket: Ticket, watch: Watch): void {
-    const { watchPrev: prev, watchNext: next } = ticket;
+  #link(waiter: Waiter): void {
+    const watch = waiter.watch;
+    const first = watch.first;
+    if (first !== undefined) {
+      first.prev = waiter;
+      waiter.next = first;
+    }
+    watch.first = waiter;
+  }
+
+  #unlink(waiter: Waiter): void {
+    const { watch, prev, next } = waiter;
     if (prev === undefined) watch.first = next;
-    else prev.watchNext = next;
-    if (next !== undefined) next.watchPrev = prev;
-    ticket.watch = ticket.watchPrev = ticket.watchNext = undefined;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    waiter.prev = waiter.next = undefined;
     if (watch.first === undefined) {
       this.#watches.delete(watch.signal);
       watch.signal.removeEventListener("abort", watch);
@@ -342,48 +483,46 @@ class Slots {
   }
 
   /**
-   * The waiter to grant next: of the queue heads (each the oldest, and so the most
-   * aged, of its level) the one with the lowest effective level, the older on a tie.
+   * The queue to grant from next: of the queue heads (each the oldest, and so the
+   * most aged, of its level) the one with the lowest effective level, the older on a
+   * tie.
    */
-  #pick(): Ticket {
-    const heads = this.#heads;
-    let best: Ticket | undefined;
+  #pick(): Queue {
+    const queues = this.queues;
+    let best: Queue | undefined;
+    let bestLevel = 0;
+    let bestSeq = 0;
+    let bestSince = 0;
     let now = Number.NaN;
     for (let level = 0; level < LEVELS; level++) {
-      const head = heads[level];
-      if (head === undefined) continue;
-      if (best === undefined) {
-        best = head;
-        continue;
-      }
+      const queue = queues[level];
+      if (queue.live === 0) continue;
+      const marks = queue.head.marks;
+      const at = 2 * queue.headAt;
+      const seq = marks[at];
+      const since = marks[at + 1];
       // A younger head of a lower priority can only lose, so the clock is read only
       // when an older waiter of a lower priority may have aged past `best`.
-      if (head.seq > best.seq) continue;
-      if (Number.isNaN(now)) now = this.#now();
-      // `head` is the older of the two, so it wins a tie.
-      if (this.#effective(head, now) <= this.#effective(best, now)) best = head;
+      if (best !== undefined) {
+        if (seq > bestSeq) continue;
+        if (Number.isNaN(now)) now = this.#now();
+        // This head is the older of the two, so it wins a tie.
+        const effective = this.#effective(level, since, now);
+        if (effective > this.#effective(bestLevel, bestSince, now)) continue;
+      }
+      best = queue;
+      bestLevel = level;
+      bestSeq = seq;
+      bestSince = since;
     }
     return best!;
   }
 
   /** `level - floor(waited / aging)`, at least 0 (at most `level` if the clock stepped back). */
-  #effective(ticket: Ticket, now: number): number {
-    const level = ticket.level;
+  #effective(level: number, since: number, now: number): number {
     if (level === Priority.HIGH) return 0;
-    const risen = Math.floor((now - ticket.since) / this.#aging);
+    const risen = Math.floor((now - since) / this.#aging);
     return risen <= 0 ? level : risen >= level ? 0 : level - risen;
-  }
-
-  #unlink(ticket: Ticket): void {
-    const level = ticket.level;
-    const { prev, next } = ticket;
-    if (prev === undefined) this.#heads[level] = next;
-    else prev.next = next;
-    if (next === undefined) this.#tails[level] = prev;
-    else next.prev = prev;
-    ticket.prev = ticket.next = undefined;
-    this.counts[level]--;
-    this.waiting--;
   }
 }
 
@@ -484,7 +623,7 @@ export class PrioritySemaphore {
    */
   waitingAt(priority: Priority): number {
     checkPriority(priority);
-    return this.#slots.counts[priority];
+    return this.#slots.queues[priority].live;
   }
 
   /**

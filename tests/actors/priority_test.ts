@@ -406,6 +406,60 @@ test("PrioritySemaphore counts permits, available and waiting per level", () => 
   assert.equal(sem.permits, 2);
 });
 
+test("PrioritySemaphore keeps order and counts through long queues and mass aborts", async () => {
+  // Thousands of waiters span many chunks of each level's queue; aborting two thirds
+  // of them leaves enough holes to squeeze the queues while the abort runs, and the
+  // waiters aborted afterwards have moved in the squeeze.
+  const sem = new PrioritySemaphore(1, { aging: 1e9 });
+  const held = sem.tryAcquire(Priority.HIGH)!;
+  const levels = [Priority.HIGH, Priority.NORMAL, Priority.LOW] as const;
+  const levelOf = (i: number): Priority => levels[(i >> 2) % 3];
+  const shared = new AbortController();
+  const own = new Map<number, AbortController>();
+  const order: number[] = [];
+  const waiters: Promise<Permit>[] = [];
+  for (let i = 0; i < 3000; i++) {
+    let signal: AbortSignal | undefined;
+    if (i % 3 !== 0) signal = shared.signal;
+    else if (i % 9 === 0) {
+      const controller = new AbortController();
+      own.set(i, controller);
+      signal = controller.signal;
+    }
+    const waiter = sem.acquire(levelOf(i), { signal });
+    waiter.then(() => order.push(i), () => {});
+    waiters.push(waiter);
+  }
+  assert.equal(sem.waiting, 3000);
+  shared.abort();
+  assert.equal(sem.waiting, 1000);
+  let k = 0;
+  for (const controller of own.values()) if (k++ % 2 === 0) controller.abort();
+  const expected = waiters.map((_, i) => i)
+    .filter((i) => i % 3 === 0 && !own.get(i)?.signal.aborted)
+    .sort((a, b) => levelOf(a) - levelOf(b) || a - b);
+  assert.equal(sem.waiting, expected.length);
+  for (const level of levels) {
+    const count = expected.filter((i) => levelOf(i) === level).length;
+    assert.equal(sem.waitingAt(level), count);
+  }
+  let current = held;
+  for (const i of expected) {
+    current.release();
+    current = await waiters[i];
+  }
+  current.release();
+  assert.deepEqual(order, expected);
+  assert.equal(sem.waiting, 0);
+  assert.equal(sem.available, 1);
+  // The emptied queues take new waiters as before.
+  const again = sem.tryAcquire(Priority.NORMAL)!;
+  const next = sem.acquire(Priority.LOW);
+  again.release();
+  (await next).release();
+  assert.equal(sem.available, 1);
+});
+
 test("PrioritySemaphore rejects bad arguments with errors that name the value", () => {
   for (const permits of [0, -1, 1.5, Number.NaN, Infinity, "2" as unknown as number]) {
     assert.throws(() => new PrioritySemaphore(permits), {
