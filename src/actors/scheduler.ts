@@ -1,7 +1,8 @@
 /**
- * One actor inside a listener: how many messages to pull (never more than free
- * job slots), the delay check, the global priority slot, and the job pipeline
- * decode → hooks → handler → ack/nak/term → response → hooks.
+ * One actor inside a listener: how many messages to pull (the free job slots, and
+ * for short jobs what they finish in one pull round trip), the delay check, the
+ * global priority slot, and the job pipeline decode → hooks → handler →
+ * ack/nak/term → response → hooks.
  *
  * @module
  */
@@ -75,6 +76,13 @@ class FastJob extends JobControl {
   }
 }
 
+/** A due message of the fast path waiting for its slots, pulsed while it waits. */
+class Held extends JobControl {
+  constructor(readonly received: Delivery, readonly delayUntil: number | undefined) {
+    super(received);
+  }
+}
+
 /** An actor's share of a listener. */
 export class ActorRunner {
   readonly actor: Actor<unknown, unknown>;
@@ -99,6 +107,13 @@ export class ActorRunner {
   #taken = 0;
   /** Messages waiting for a local slot, first come first served; told `false` on shutdown. */
   readonly #gate: ((granted: boolean) => void)[] = [];
+  /**
+   * The fast path's messages waiting for slots, first come first served. The first
+   * `#asked` of them have their local slot and a global one asked for.
+   */
+  readonly #queue: Held[] = [];
+  /** Global slots asked for on behalf of the first messages of `#queue`. */
+  #asked = 0;
   /** Moving average of the handler's run time, ms (NaN before the first job). */
   #duration = Number.NaN;
   /** When a job last ended, or jobs started running after none did (`performance.now()`). */
@@ -235,7 +250,7 @@ export class ActorRunner {
       return;
     }
     this.#inflight += 1;
-    if (!this.#fast || !this.#start(delivery)) void this.#dispatch(delivery);
+    if (!this.#fast || !this.#take(delivery)) void this.#dispatch(delivery);
   }
 
   /** A received message is settled (or given back): wake `stop` when it was the last. */
@@ -267,13 +282,12 @@ export class ActorRunner {
 
   /**
    * The fast path, for a main-thread function handler without middlewares, when the
-   * message is due, both slots are free and it decodes synchronously (the common case).
-   * The handler's promise is watched by its job (see {@linkcode JobControl.watch}):
-   * no async frame waits on it, which saves memory and time per job in flight.
+   * message is due (the common case): start it if both slots are free and nobody waits
+   * before it, or hold it until they are, with no async frame either way.
    *
    * @returns `false`, having taken nothing, when the general path must take the message
    */
-  #start(delivery: Delivery): boolean {
+  #take(delivery: Delivery): boolean {
     let delayUntil: number | undefined;
     if (delivery.headers !== undefined) {
       try {
@@ -283,11 +297,75 @@ export class ActorRunner {
       }
       if (delayUntil !== undefined && delayUntil > Date.now()) return false;
     }
+    if (this.#queue.length === 0 && this.#taken < this.actor.maxJobs) {
+      const permit = this.#deps.slots.tryAcquire(this.actor.priority);
+      if (permit !== undefined) {
+        this.#taken += 1;
+        this.#start(delivery, delayUntil, permit);
+        return true;
+      }
+    }
+    const held = new Held(delivery, delayUntil);
+    this.#clock.begin(held);
+    this.#queue.push(held);
+    this.held += 1;
+    this.#pump();
+    return true;
+  }
+
+  /**
+   * Give the held messages their slots, in order: a local slot each, then a global one,
+   * taken at once if free, or else asked for by priority (granted in the order asked,
+   * to the first messages of the queue).
+   */
+  #pump(): void {
+    const queue = this.#queue;
+    const { maxJobs, priority } = this.actor;
+    while (queue.length > this.#asked && this.#taken < maxJobs && !this.#stopped) {
+      this.#taken += 1;
+      const permit = this.#asked === 0 ? this.#deps.slots.tryAcquire(priority) : undefined;
+      if (permit !== undefined) this.#startHeld(permit);
+      else {
+        this.#asked += 1;
+        this.#deps.slots.acquire(priority, { signal: this.#deps.stopping })
+          .then(this.#granted, this.#refused);
+      }
+    }
+  }
+
+  /** A global slot asked for by `#pump` was granted: start the first held message. */
+  readonly #granted = (permit: Permit): void => {
+    this.#asked -= 1;
+    if (this.#queue.length > 0) this.#startHeld(permit);
+    else {
+      // The queue was given back on shutdown.
+      permit.release();
+      this.#taken -= 1;
+    }
+  };
+
+  /** The listener stopped before a global slot was granted: give the local one back. */
+  readonly #refused = (): void => {
+    this.#asked -= 1;
+    this.#taken -= 1;
+  };
+
+  /** Start the first held message with its slots taken. */
+  #startHeld(permit: Permit): void {
+    const held = this.#queue.shift()!;
+    this.#clock.end(held);
+    this.held -= 1;
+    this.#start(held.received, held.delayUntil, permit);
+  }
+
+  /**
+   * Run a message of the fast path, with both slots taken. The handler's promise is
+   * watched by its job (see {@linkcode JobControl.watch}): no async frame waits on it,
+   * which saves memory and time per job in flight. A payload that decodes
+   * asynchronously, or not at all, goes on along the general path.
+   */
+  #start(delivery: Delivery, delayUntil: number | undefined, permit: Permit): void {
     const { actor } = this;
-    if (this.#taken >= actor.maxJobs) return false;
-    const permit = this.#deps.slots.tryAcquire(actor.priority);
-    if (permit === undefined) return false;
-    this.#taken += 1;
     this.#began();
     let decoded: unknown = NOT_DECODED;
     let message: unknown;
@@ -304,7 +382,7 @@ export class ActorRunner {
       // Asynchronous decoding: the general path goes on from the decoded value.
       if (message instanceof Promise && message !== decoded) message.catch(() => {});
       void this.#runAlone(delivery, delayUntil, permit, decoded);
-      return true;
+      return;
     }
     const attempt = this.#attemptOf(delivery, delayUntil);
     const job = new FastJob(actor.pulse ? delivery : undefined, delivery, permit, attempt);
@@ -321,14 +399,13 @@ export class ActorRunner {
       );
     } catch (error) {
       this.#ended(job, false, error);
-      return true;
+      return;
     }
     if (result instanceof Promise) job.watch(result, this.#ended);
     else if (performance.now() - start > actor.jobTimeout) {
       // A synchronous handler cannot be interrupted: it is reported as timed out.
       this.#ended(job, false, new JobTimeoutError(actor.name, actor.jobTimeout));
     } else this.#ended(job, true, result);
-    return true;
   }
 
   /** The handler of a fast-path job returned, threw, or was aborted. */
@@ -485,7 +562,10 @@ export class ActorRunner {
   #freeLocal(): void {
     const next = this.#stopped ? undefined : this.#gate.shift();
     if (next !== undefined) next(true);
-    else this.#taken -= 1;
+    else {
+      this.#taken -= 1;
+      if (this.#queue.length > this.#asked) this.#pump();
+    }
   }
 
   /**
@@ -709,6 +789,14 @@ export class ActorRunner {
   async stop(grace: number): Promise<void> {
     this.#stopped = true;
     for (const waiter of this.#gate.splice(0)) waiter(false);
+    // Held messages go back at once; the slots asked for them come back as refusals
+    // (the stopping signal aborted them) or, if granted just before, unused.
+    for (const held of this.#queue.splice(0)) {
+      this.#clock.end(held);
+      this.held -= 1;
+      held.received.nak(0);
+      this.#settled();
+    }
     await this.#puller.drain();
     if (this.#inflight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
