@@ -41,8 +41,9 @@ export interface ListenOptions {
   readonly maxJobs?: number;
   /**
    * Ask for more messages than there are free slots when jobs are far shorter than a
-   * pull round trip: as many as each actor finishes in one round trip, at most
-   * 4 × its `maxJobs` (see the actors guide). `false` holds no more than the free slots.
+   * pull round trip: as many as each actor finishes in one round trip, at most 16 per
+   * job slot, 1,024, and 8 MiB of payload (see the actors guide). `false` holds no more
+   * than the free slots.
    * @default true
    */
   readonly pullAhead?: boolean;
@@ -108,8 +109,8 @@ export interface Health {
       readonly outstanding: number;
       /**
        * How many messages the actor asks for beyond its free slots now: as many as its
-       * jobs finish during one pull round trip, at most four times its `maxJobs`, 0 for jobs that
-       * run long.
+       * jobs finish during one pull round trip (at most 16 per job slot, 1,024, and 8 MiB
+       * of payload), 0 for jobs that run long.
        */
       readonly ahead: number;
       /** The measured pull round trip, ms (NaN until measured). */

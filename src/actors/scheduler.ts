@@ -61,6 +61,13 @@ export class ShutdownError extends Error {
   }
 }
 
+/** Pull-ahead is at most this many messages per job slot of the actor... */
+export const AHEAD_PER_SLOT = 16;
+/** ...and at most this many messages... */
+export const MAX_AHEAD = 1024;
+/** ...and at most this many bytes, by the average payload of the actor's messages. */
+export const MAX_AHEAD_BYTES = 8 * 1024 * 1024;
+
 /** Marks a message whose payload is not decoded yet. */
 const NOT_DECODED: unique symbol = Symbol("not decoded");
 
@@ -116,6 +123,8 @@ export class ActorRunner {
   #asked = 0;
   /** Moving average of the handler's run time, ms (NaN before the first job). */
   #duration = Number.NaN;
+  /** Moving average of the payload size, bytes (0 before the first message). */
+  #size = 0;
   /** When a job last ended, or jobs started running after none did (`performance.now()`). */
   #lastEnd = 0;
   #idle: (() => void) | undefined;
@@ -174,11 +183,12 @@ export class ActorRunner {
 
   /**
    * How many messages to ask for beyond the free slots: as many as this actor's jobs
-   * finish during one pull round trip (at most four times `maxJobs`), so that the next messages
-   * arrive as slots free up instead of one round trip later. A message pulled ahead
-   * waits about one round trip for its slot, and is pulsed while it waits. Jobs that
-   * run longer than `maxJobs` round trips get none: the listener then holds no more
-   * messages than it has free slots, and an idle instance can take the rest.
+   * finish during one pull round trip, so that the next messages arrive as slots free
+   * up instead of one round trip later; at most {@linkcode AHEAD_PER_SLOT} per slot,
+   * {@linkcode MAX_AHEAD} in all, and {@linkcode MAX_AHEAD_BYTES} of payload. A message
+   * pulled ahead waits about one round trip for its slot, and is pulsed while it waits.
+   * Jobs that run longer than `maxJobs` round trips get none: the listener then holds
+   * no more messages than it has free slots, and an idle instance can take the rest.
    */
   get ahead(): number {
     const rtt = this.#puller.rtt;
@@ -191,7 +201,13 @@ export class ActorRunner {
       // long now, whatever the average of the jobs that did end says.
       time = Math.max(time, performance.now() - this.#lastEnd);
     }
-    return Math.min(4 * maxJobs, Math.floor((maxJobs * rtt) / time));
+    const bytes = Math.floor(MAX_AHEAD_BYTES / Math.max(this.#size, 1));
+    return Math.min(
+      AHEAD_PER_SLOT * maxJobs,
+      MAX_AHEAD,
+      bytes,
+      Math.floor((maxJobs * rtt) / time),
+    );
   }
 
   /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
@@ -245,6 +261,8 @@ export class ActorRunner {
 
   #receive(msg: Msg): void {
     const delivery = new Delivery(this.#deps.nc, msg);
+    const size = this.#size;
+    this.#size = size === 0 ? msg.data.length : size + (msg.data.length - size) / 8;
     if (this.#stopped) {
       delivery.nak(0); // shutting down: give it back at once
       return;

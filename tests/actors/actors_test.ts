@@ -15,6 +15,7 @@ import {
   UnrecoverableError,
 } from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
+import { AHEAD_PER_SLOT, MAX_AHEAD_BYTES } from "../../src/actors/scheduler.ts";
 
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 
@@ -396,7 +397,7 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
   assert.equal(peak.all, 5, "the global limit was reached");
   // Received-but-unsettled never exceeds the slots, plus one waiting message per actor,
   // plus what was pulled ahead.
-  assert.ok(maxAhead <= 4 * (3 + 4), `${maxAhead} pulled ahead`);
+  assert.ok(maxAhead <= AHEAD_PER_SLOT * (3 + 4), `${maxAhead} pulled ahead`);
   assert.ok(maxHeld <= 5 + 2 + maxAhead, `${maxHeld} messages held (${maxAhead} ahead)`);
   assert.ok(maxHeld >= 5, "the sampler saw the listener busy");
 });
@@ -443,8 +444,11 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   }
   assert.ok(peak.quick <= 4 && peak.slow <= 4, `ran ${peak.quick} and ${peak.slow} at once`);
   assert.equal(peak.slow, 4);
-  // No-op jobs finish many times per round trip: the quick actor asks ahead (at most 4 × maxJobs).
-  assert.ok(seen.quickAhead > 0 && seen.quickAhead <= 16, `quick ahead ${seen.quickAhead}`);
+  // No-op jobs finish many times per round trip: the quick actor asks ahead (within its cap).
+  assert.ok(
+    seen.quickAhead > 0 && seen.quickAhead <= AHEAD_PER_SLOT * 4,
+    `quick ahead ${seen.quickAhead}`,
+  );
   // Jobs of 150 ms never justify it: the slow actor holds no more than its slots.
   assert.equal(seen.slowAhead, 0);
   assert.ok(seen.slowHeld <= 4, `the slow actor held ${seen.slowHeld}`);
@@ -478,8 +482,40 @@ test("Actors.listen stops pulling ahead when its jobs get stuck", async () => {
   await events.close();
   assert.ok(aheadWhenQuick > 0, `ahead ${aheadWhenQuick} with quick jobs`);
   assert.equal(stuck.ahead, 0, "no more pulled ahead while every job hangs");
-  // What it already had in hand stays bounded (it is pulsed, and given back on shutdown).
-  assert.ok(stuck.held + stuck.outstanding <= 4 * 4, JSON.stringify(stuck));
+  // What it already had in hand, or asked for while jobs were quick, stays bounded (it
+  // is pulsed, and given back on shutdown).
+  assert.ok(stuck.held + stuck.outstanding <= AHEAD_PER_SLOT * 4, JSON.stringify(stuck));
+});
+
+test("Actors.listen pulls ahead no more than its byte budget of large messages", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  let handled = 0;
+  // deno-lint-ignore require-await
+  const a = new Actor("large", e, async () => void handled++, { maxJobs: 4 });
+  const events = await new Events(e).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a).connect(server.url);
+  await conn.register();
+  const size = 600 * 1024;
+  const payload = "x".repeat(size);
+  for (let i = 0; i < 60; i++) await events.emit(e, payload, { sync: true });
+  let maxAhead = 0;
+  let maxHeld = 0;
+  const sampler = setInterval(() => {
+    const { large } = conn.health().actors;
+    if (!large) return;
+    maxAhead = Math.max(maxAhead, large.ahead);
+    maxHeld = Math.max(maxHeld, large.held + large.outstanding);
+  }, 1);
+  await conn.listen({ burst: true, logger: quiet });
+  clearInterval(sampler);
+  await events.close();
+  assert.equal(handled, 60);
+  // Quick jobs would justify up to 16 per slot; 8 MiB of 600 KB payloads is 13.
+  const budget = Math.floor(MAX_AHEAD_BYTES / (size + 2));
+  assert.ok(maxAhead > 0 && maxAhead <= budget, `ahead ${maxAhead}, budget ${budget}`);
+  assert.ok(maxHeld <= 4 + budget, `held ${maxHeld}`);
 });
 
 test("Actors.listen with pullAhead: false holds no more messages than free slots", async () => {
