@@ -6,6 +6,7 @@ import { startNatsServer } from "../../testing.ts";
 import { Actor, Actors, type ConnectedActors, Events } from "../../mod.ts";
 import { addInterest, sleep, uniqueName, until } from "../_helpers.ts";
 import { idEvent, recordingLogger } from "./_fault.ts";
+import { AHEAD_PER_SLOT, MAX_AHEAD } from "../../src/actors/scheduler.ts";
 
 function listening(conn: ConnectedActors, log: string[]) {
   const controller = new AbortController();
@@ -59,8 +60,9 @@ test("Actors.listen recreates a deleted consumer and handles what is emitted aft
   const health = conn.health();
   assert.equal(health.healthy, true);
   assert.equal(health.actors.victim.healing.state, "ok");
-  // Pull requests never ask for more than the slots plus what may be pulled ahead (4 × as many).
-  assert.ok(health.actors.victim.outstanding <= 5 * 16);
+  // Pull requests never ask for more than the slots plus what may be pulled ahead.
+  const window = 16 + Math.min(AHEAD_PER_SLOT * 16, MAX_AHEAD);
+  assert.ok(health.actors.victim.outstanding <= window, `${health.actors.victim.outstanding}`);
   assert.equal(listener.settled, false, "the listener kept running");
   await listener.stop();
   assert.ok(log.some((l) => /"victim".*missing.*recreating/.test(l)), log.join("\n"));
