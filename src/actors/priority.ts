@@ -408,6 +408,12 @@ class Slots {
 
   /** A permit came back: hand it straight to the next waiter, or keep it. */
   release(): void {
+    if (this.waiting === 0) this.available++;
+    else this.#handOver();
+  }
+
+  /** Grant a released permit to the next waiter still waiting, or keep it. */
+  #handOver(): void {
     while (this.waiting > 0) {
       const queue = this.#pick();
       const entry = queue.head.items[queue.headAt]!;
