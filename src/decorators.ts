@@ -332,26 +332,42 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
     );
   }
   // Start times, past and reserved, ascending. Each is at least `period` after
-  // the one `maxJobs` places before it, which is the whole invariant.
+  // the one `maxJobs` places before it: reserving spaces the waiters out in order.
   const starts: number[] = [];
+  // When jobs really started, ascending. A timer may fire late for one waiter and
+  // on time for a later one, so a reserved time is checked against these on waking.
+  const started: number[] = [];
+
+  function prune(list: number[], now: number): void {
+    while (list.length > 0 && list[0] <= now - period) list.shift();
+  }
 
   async function acquire(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
-    const now = Date.now();
-    while (starts.length > 0 && starts[0] <= now - period) starts.shift();
+    let now = Date.now();
+    prune(starts, now);
     const at = starts.length < maxJobs
       ? now
       : Math.max(now, starts[starts.length - maxJobs] + period);
     starts.push(at);
-    if (at <= now) return;
     try {
-      await delay(at - now, signal);
+      if (at > now) await delay(at - now, signal);
+      for (;;) {
+        now = Date.now();
+        prune(started, now);
+        if (started.length < maxJobs) break;
+        const free = started[started.length - maxJobs] + period;
+        if (free <= now) break;
+        await delay(free - now, signal);
+      }
     } catch (error) {
       // Later reservations were computed with this one in place; dropping it
       // only makes them conservative, never too early.
-      starts.splice(starts.indexOf(at), 1);
+      const index = starts.indexOf(at);
+      if (index >= 0) starts.splice(index, 1);
       throw error;
     }
+    started.push(now);
   }
 
   return <M, R>(handler: (message: M, job: Job) => R) => {

@@ -200,6 +200,24 @@ test("rateLimit starts at most maxJobs handlers per sliding period", async () =>
   assert.ok(starts[6] < 2 * period + 1000, `no needless wait, ${starts}`);
 });
 
+test("rateLimit keeps the limit when timers fire late", async () => {
+  const period = 300;
+  const started = Date.now();
+  const starts: number[] = [];
+  const handler = rateLimit(3, period)(() => void starts.push(Date.now() - started));
+  // Block the event loop across the second batch's start: its timers fire late, the
+  // third batch's on time, which must still wait a whole period after the second.
+  setTimeout(() => {
+    const until = Date.now() + 40;
+    while (Date.now() < until) { /* busy */ }
+  }, period - 20);
+  await Promise.all([0, 1, 2, 3, 4, 5, 6].map((n) => handler(n, job())));
+  assert.equal(starts.length, 7);
+  for (let i = 3; i < starts.length; i++) {
+    assert.ok(starts[i] - starts[i - 3] >= period - 5, `sliding window, ${starts}`);
+  }
+});
+
 test("rateLimit shares one limit among the handlers it wraps", async () => {
   const limit = rateLimit(1, 200);
   const times: number[] = [];
