@@ -83,9 +83,17 @@ class FastJob extends JobControl {
   }
 }
 
-/** A due message of the fast path waiting for its slots, pulsed while it waits. */
+/** A due message waiting for its slots, pulsed while it waits. */
 class Held extends JobControl {
-  constructor(readonly received: Delivery, readonly delayUntil: number | undefined) {
+  constructor(
+    readonly received: Delivery,
+    readonly delayUntil: number | undefined,
+    /**
+     * The general path's wait: told the permit (both slots taken), or `undefined` on
+     * shutdown. A message of the fast path has none, and starts on the fast path.
+     */
+    readonly resume?: (permit: Permit | undefined) => void,
+  ) {
     super(received);
   }
 }
@@ -110,13 +118,11 @@ export class ActorRunner {
   readonly #clock: JobClock;
   /** Messages received and not yet settled. */
   #inflight = 0;
-  /** Local job slots taken: running jobs, and messages past the local gate waiting for a global slot. */
+  /** Local job slots taken: running jobs, and held messages with a global slot asked for. */
   #taken = 0;
-  /** Messages waiting for a local slot, first come first served; told `false` on shutdown. */
-  readonly #gate: ((granted: boolean) => void)[] = [];
   /**
-   * The fast path's messages waiting for slots, first come first served. The first
-   * `#asked` of them have their local slot and a global one asked for.
+   * Messages waiting for slots, first come first served. The first `#asked` of them
+   * have their local slot and a global one asked for.
    */
   readonly #queue: Held[] = [];
   /** Global slots asked for on behalf of the first messages of `#queue`. */
@@ -315,20 +321,26 @@ export class ActorRunner {
       }
       if (delayUntil !== undefined && delayUntil > Date.now()) return false;
     }
-    if (this.#queue.length === 0 && this.#taken < this.actor.maxJobs) {
-      const permit = this.#deps.slots.tryAcquire(this.actor.priority);
-      if (permit !== undefined) {
-        this.#taken += 1;
-        this.#start(delivery, delayUntil, permit);
-        return true;
-      }
-    }
-    const held = new Held(delivery, delayUntil);
+    const permit = this.#tryTake();
+    if (permit !== undefined) this.#start(delivery, delayUntil, permit);
+    else this.#hold(new Held(delivery, delayUntil));
+    return true;
+  }
+
+  /** Both slots at once, if free and no held message waits before this one. */
+  #tryTake(): Permit | undefined {
+    if (this.#queue.length > 0 || this.#taken >= this.actor.maxJobs) return undefined;
+    const permit = this.#deps.slots.tryAcquire(this.actor.priority);
+    if (permit !== undefined) this.#taken += 1;
+    return permit;
+  }
+
+  /** Queue a message for its slots, pulsed meanwhile so that its `ackWait` does not run out. */
+  #hold(held: Held): void {
     this.#clock.begin(held);
     this.#queue.push(held);
     this.held += 1;
     this.#pump();
-    return true;
   }
 
   /**
@@ -373,7 +385,8 @@ export class ActorRunner {
     const held = this.#queue.shift()!;
     this.#clock.end(held);
     this.held -= 1;
-    this.#start(held.received, held.delayUntil, permit);
+    if (held.resume !== undefined) held.resume(permit);
+    else this.#start(held.received, held.delayUntil, permit);
   }
 
   /**
@@ -506,14 +519,10 @@ export class ActorRunner {
           return;
         }
       }
-      this.held += 1;
-      let permit: Permit | undefined;
-      if (this.#taken < this.actor.maxJobs) {
-        permit = this.#deps.slots.tryAcquire(this.actor.priority);
-        if (permit !== undefined) this.#taken += 1;
-      }
-      permit ??= await this.#wait(delivery);
-      this.held -= 1;
+      const permit = this.#tryTake() ??
+        await new Promise<Permit | undefined>((resume) =>
+          this.#hold(new Held(delivery, delayUntil, resume))
+        );
       if (permit === undefined) {
         delivery.nak(0); // shutdown while waiting for a slot
         return;
@@ -550,40 +559,10 @@ export class ActorRunner {
     }
   }
 
-  /**
-   * Wait for a local slot (first come first served), then for a global one (by
-   * priority), pulsing the message meanwhile so that its `ackWait` does not run out.
-   * Resolves to the global permit with the local slot taken, or to `undefined` on
-   * shutdown with neither.
-   */
-  async #wait(delivery: Delivery): Promise<Permit | undefined> {
-    const waiting = new JobControl(delivery);
-    this.#clock.begin(waiting);
-    try {
-      if (this.#taken < this.actor.maxJobs && this.#gate.length === 0) this.#taken += 1;
-      else if (!(await new Promise<boolean>((resolve) => this.#gate.push(resolve)))) {
-        return undefined;
-      }
-      try {
-        return this.#deps.slots.tryAcquire(this.actor.priority) ??
-          await this.#deps.slots.acquire(this.actor.priority, { signal: this.#deps.stopping });
-      } catch {
-        this.#freeLocal();
-        return undefined;
-      }
-    } finally {
-      this.#clock.end(waiting);
-    }
-  }
-
-  /** A local slot is free: hand it to the first message waiting at the gate, or keep it. */
+  /** A local slot is free: give it to the next held message, if any. */
   #freeLocal(): void {
-    const next = this.#stopped ? undefined : this.#gate.shift();
-    if (next !== undefined) next(true);
-    else {
-      this.#taken -= 1;
-      if (this.#queue.length > this.#asked) this.#pump();
-    }
+    this.#taken -= 1;
+    if (this.#queue.length > this.#asked) this.#pump();
   }
 
   /**
@@ -806,14 +785,16 @@ export class ActorRunner {
    */
   async stop(grace: number): Promise<void> {
     this.#stopped = true;
-    for (const waiter of this.#gate.splice(0)) waiter(false);
     // Held messages go back at once; the slots asked for them come back as refusals
     // (the stopping signal aborted them) or, if granted just before, unused.
     for (const held of this.#queue.splice(0)) {
       this.#clock.end(held);
       this.held -= 1;
-      held.received.nak(0);
-      this.#settled();
+      if (held.resume !== undefined) held.resume(undefined); // the general path gives it back
+      else {
+        held.received.nak(0);
+        this.#settled();
+      }
     }
     await this.#puller.drain();
     if (this.#inflight > 0) {
