@@ -17,7 +17,12 @@
  */
 export { Actor, ExecuteIn } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors/actors.ts";
-export { DEAD_LETTER_AGE, DEAD_LETTER_HEADERS } from "./src/actors/dead_letter.ts";
+export {
+  DEAD_LETTER_AGE,
+  DEAD_LETTER_ERROR_BYTES,
+  DEAD_LETTER_HEADERS,
+  parseDeadLetter,
+} from "./src/actors/dead_letter.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
 export { workerHandler, workerModule } from "./src/actors/workers/worker_handler.ts";
 export { WorkerCrashError } from "./src/actors/workers/worker_pool.ts";
@@ -70,7 +75,7 @@ export type {
   SuccessContext,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
-export type { DeadLetter, DeadLetterReason } from "./src/actors/dead_letter.ts";
+export type { DeadLetter, DeadLetterMessage, DeadLetterReason } from "./src/actors/dead_letter.ts";
 export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
 export type {

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
+import { isInstance } from "../_error_text.ts";
 import { validate } from "../events/schema.ts";
 import { JobTimeoutError } from "../errors.ts";
 import { parseDelay, REPLY, TRACE } from "../headers.ts";
-import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
+import { sendResponse, settleFailure } from "./ack.ts";
 import type {
   Actor,
   Context,
@@ -22,7 +22,9 @@ import type {
   SuccessContext,
 } from "./actor.ts";
 import { Puller } from "./consumer.ts";
-import { type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
+import type { DeadLetterReason } from "./dead_letter.ts";
+import { FailureLog } from "./_failure_log.ts";
+import { type GiveUpEnd, GiveUps, type Unsent } from "./_give_up.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { JobArgument, type Outcome, runHandler } from "./handler.ts";
@@ -135,7 +137,10 @@ export class ActorRunner {
   #lastEnd = 0;
   #idle: (() => void) | undefined;
   #stopped = false;
-  #js: JetStreamClient | undefined;
+  /** Failed attempts and terminations, logged with a rate limit. */
+  readonly #failures: FailureLog;
+  /** Dead letters and terminations. */
+  readonly #giveUps: GiveUps;
   /** Where a validation error says the bad value was. */
   readonly #messageOf: string;
   /** Whether the fast path applies: a main-thread function handler, no middlewares. */
@@ -146,6 +151,8 @@ export class ActorRunner {
     this.#deps = deps;
     this.#messageOf = `message of event "${actor.event.name}"`;
     this.#fast = typeof actor.handler === "function" && actor.middlewares.length === 0;
+    this.#failures = new FailureLog(deps.logger, actor.name);
+    this.#giveUps = new GiveUps(deps.nc, deps.logger, actor, this.#failures);
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -160,6 +167,11 @@ export class ActorRunner {
       onMessage: (msg) => this.#receive(msg),
       onRequestEnd: (status, description) => this.#requestEnded(status, description),
     });
+  }
+
+  /** Dead letters stored, and messages terminated without one (the copy cannot be stored). */
+  get deadLetters(): { readonly stored: number; readonly lost: number } {
+    return { ...this.#giveUps.counts };
   }
 
   /** Messages requested from the server and not yet delivered. */
@@ -274,7 +286,21 @@ export class ActorRunner {
       return;
     }
     this.#inflight += 1;
-    if (!this.#fast || !this.#take(delivery)) void this.#dispatch(delivery);
+    const unsent = this.#giveUps.unsent(delivery);
+    if (unsent !== undefined) void this.#resend(delivery, unsent);
+    else if (!this.#fast || !this.#take(delivery)) void this.#dispatch(delivery);
+  }
+
+  /** A message given up on came back because its dead letter failed: try the copy again. */
+  async #resend(delivery: Delivery, unsent: Unsent): Promise<void> {
+    try {
+      await this.#giveUp(delivery, unsent.reason, unsent.error, unsent.attempt, unsent.why);
+    } catch (error) {
+      this.#crashed(delivery, error);
+    } finally {
+      this.#deps.changed();
+      this.#settled();
+    }
   }
 
   /** A received message is settled (or given back): wake `stop` when it was the last. */
@@ -401,7 +427,7 @@ export class ActorRunner {
     let decoded: unknown = NOT_DECODED;
     let message: unknown;
     try {
-      decoded = actor.event.serializer.decode(delivery.data);
+      decoded = actor.event.serializer.decode(delivery.data, delivery.headers);
       message = decoded instanceof Promise
         ? decoded
         : validate(actor.event.schema, decoded, this.#messageOf);
@@ -505,7 +531,7 @@ export class ActorRunner {
       try {
         delayUntil = parseDelay(delivery.headers);
       } catch (error) {
-        await this.#giveUp(delivery, "undecodable", error, 1, `${error}`);
+        await this.#giveUp(delivery, "undecodable", error, 1, "invalid headers");
         this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
         this.#deps.changed();
         return;
@@ -589,19 +615,15 @@ export class ActorRunner {
     let message: unknown;
     try {
       // Synchronous serializers and schemas (the common case) take no promise hop.
-      if (decoded === NOT_DECODED) decoded = actor.event.serializer.decode(delivery.data);
+      if (decoded === NOT_DECODED) {
+        decoded = actor.event.serializer.decode(delivery.data, delivery.headers);
+      }
       if (decoded instanceof Promise) decoded = await decoded;
       message = validate(actor.event.schema, decoded, this.#messageOf);
       if (message instanceof Promise) message = await message;
     } catch (error) {
       // The payload will never decode: retrying cannot help.
-      await this.#giveUp(
-        delivery,
-        "undecodable",
-        error,
-        attempt,
-        `cannot decode: ${(error as Error).message}`,
-      );
+      await this.#giveUp(delivery, "undecodable", error, attempt, "cannot decode");
       this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
       return;
     }
@@ -654,13 +676,7 @@ export class ActorRunner {
         } catch (error) {
           // The handler returned something the caller cannot accept; retrying the same
           // code gives the same answer, so tell the caller now and stop.
-          await this.#giveUp(
-            delivery,
-            "invalid-response",
-            error,
-            attempt,
-            `invalid response: ${(error as Error).message}`,
-          );
+          await this.#giveUp(delivery, "invalid-response", error, attempt, "invalid response");
           this.#hook("onFailure", context, { error, duration: outcome.duration });
           return;
         }
@@ -672,12 +688,16 @@ export class ActorRunner {
       return;
     }
     const error = outcome.error;
-    if (error instanceof ShutdownError) {
+    if (isInstance(error, ShutdownError)) {
       delivery.nak(0);
     } else {
       const settlement = settleFailure(actor, attempt, error);
       if (settlement.kind === "retry") {
         delivery.nak(settlement.delay);
+        this.#failures.retrying(
+          { streamSeq: seq, attempt, maxAttempts: actor.maxAttempts, error },
+          settlement.delay,
+        );
       } else {
         await this.#giveUp(
           delivery,
@@ -695,55 +715,20 @@ export class ActorRunner {
 
   /**
    * Give up on a message: copy it to the actor's dead-letter event (and wait until that
-   * is stored), then terminate it, log why, and answer a waiting caller. If the dead
-   * letter cannot be stored, the message is kept instead (naked with the retry delay).
+   * is stored), then terminate it, log why, and answer a waiting caller (see `GiveUps`).
    */
-  async #giveUp(
+  #giveUp(
     delivery: Delivery,
     reason: DeadLetterReason,
     error: unknown,
     attempt: number,
     why: string,
-  ): Promise<void> {
-    const { actor } = this;
-    const seq = delivery.metadata.streamSeq;
-    if (actor.deadLetters !== undefined) {
-      try {
-        this.#js ??= jetstream(this.#deps.nc);
-        await sendDeadLetter(this.#deps.nc, this.#js, actor.deadLetters, {
-          actor: actor.name,
-          event: actor.event.name,
-          reason,
-          error,
-          attempts: attempt,
-          streamSeq: seq,
-          timestamp: delivery.metadata.timestamp,
-          headers: delivery.headers,
-          data: delivery.data,
-        });
-      } catch (storeError) {
-        delivery.nak(actor.retryDelayAfter(attempt));
-        this.#deps.logger.error(
-          `message ${seq} of actor "${actor.name}" kept: ${why}, but its dead letter could ` +
-            `not be stored (${(storeError as Error).message}); retrying later`,
-          { error, storeError },
-        );
-        return;
-      }
-    }
-    delivery.term();
-    this.#early.delete(seq);
-    this.#deps.logger.error(
-      `message ${seq} of actor "${actor.name}" terminated: ${why}` +
-        (actor.deadLetters ? ` (dead letter in "${actor.deadLetters.name}")` : ""),
-      { error },
-    );
-    // A request's message was terminated: no response will come, so tell the caller now.
-    const inbox = delivery.headers?.get(REPLY);
-    if (actor.event.response && inbox) {
-      const text = error instanceof Error ? error.message || error.name : String(error);
-      sendResponseError(this.#deps.nc, inbox, text);
-    }
+  ): Promise<GiveUpEnd> {
+    const end = this.#giveUps.giveUp(delivery, reason, error, attempt, why);
+    return end.then((end) => {
+      if (end !== "kept") this.#early.delete(delivery.metadata.streamSeq);
+      return end;
+    });
   }
 
   #context(delivery: Delivery, message: unknown, attempt: number): Context {
@@ -808,5 +793,6 @@ export class ActorRunner {
       await this.#allSettled();
     }
     this.#clock.stop();
+    this.#failures.flush();
   }
 }
