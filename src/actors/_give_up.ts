@@ -20,7 +20,7 @@ import { sendResponseError } from "./ack.ts";
 import type { Actor } from "./actor.ts";
 import { DeadLetterNotStored, type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
 import type { Delivery } from "./delivery.ts";
-import type { FailureLog } from "./_failure_log.ts";
+import { FailureLog } from "./_failure_log.ts";
 
 /** How a give-up ended: dead letter stored, lost (terminated without), off, or kept for a retry. */
 export type GiveUpEnd = "stored" | "lost" | "off" | "kept";
@@ -49,16 +49,17 @@ export class GiveUps {
   readonly #unsent = new Map<number, Unsent>();
   #js: JetStreamClient | undefined;
 
-  constructor(
-    nc: NatsConnection,
-    logger: Logger,
-    actor: Actor<unknown, unknown>,
-    failures: FailureLog,
-  ) {
+  constructor(nc: NatsConnection, logger: Logger, actor: Actor<unknown, unknown>) {
     this.#nc = nc;
     this.#logger = logger;
     this.#actor = actor;
-    this.#failures = failures;
+    // Its own bucket: a storm of retries does not hide the terminations.
+    this.#failures = new FailureLog(logger, actor.name);
+  }
+
+  /** Report the terminations held back by the rate limit. */
+  flush(): void {
+    this.#failures.flush();
   }
 
   /** The give-up of this message whose copy failed here before, if any. */

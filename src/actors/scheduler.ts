@@ -25,6 +25,7 @@ import { Puller } from "./consumer.ts";
 import type { DeadLetterReason } from "./dead_letter.ts";
 import { FailureLog } from "./_failure_log.ts";
 import { type GiveUpEnd, GiveUps, type Unsent } from "./_give_up.ts";
+import { isPullFailure, PullStatusLog } from "./_pull_status_log.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { JobArgument, type Outcome, runHandler } from "./handler.ts";
@@ -141,6 +142,8 @@ export class ActorRunner {
   readonly #failures: FailureLog;
   /** Dead letters and terminations. */
   readonly #giveUps: GiveUps;
+  /** Failed pull requests, logged once per kind with a count of repeats. */
+  readonly #pullLog: PullStatusLog;
   /** Where a validation error says the bad value was. */
   readonly #messageOf: string;
   /** Whether the fast path applies: a main-thread function handler, no middlewares. */
@@ -152,7 +155,8 @@ export class ActorRunner {
     this.#messageOf = `message of event "${actor.event.name}"`;
     this.#fast = typeof actor.handler === "function" && actor.middlewares.length === 0;
     this.#failures = new FailureLog(deps.logger, actor.name);
-    this.#giveUps = new GiveUps(deps.nc, deps.logger, actor, this.#failures);
+    this.#giveUps = new GiveUps(deps.nc, deps.logger, actor);
+    this.#pullLog = new PullStatusLog(deps.logger, actor);
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -166,6 +170,7 @@ export class ActorRunner {
       noWait: deps.noWait,
       onMessage: (msg) => this.#receive(msg),
       onRequestEnd: (status, description) => this.#requestEnded(status, description),
+      onReady: () => this.refill(),
     });
   }
 
@@ -230,7 +235,10 @@ export class ActorRunner {
 
   /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
   refill(): void {
-    if (this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained)) return;
+    if (
+      this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained) ||
+      this.#puller.backingOff
+    ) return;
     const ahead = this.ahead;
     const local = this.actor.maxJobs + ahead - this.running - this.held -
       this.#puller.outstanding;
@@ -252,32 +260,19 @@ export class ActorRunner {
 
   /** The requests died, or the consumer was recreated: forget them and pull again. */
   resetPulls(): void {
+    this.#pullLog.recovered();
     this.#puller.reset();
     this.refill();
   }
 
   #requestEnded(status: number, description: string): void {
-    if (status === 404 || status === 408) {
-      if (this.#deps.noWait) this.drained = true;
-    } else if (status === 409 && /max\s*waiting/i.test(description)) {
-      this.#deps.logger.warn(`too many pull requests for actor "${this.actor.name}"`, {
-        status,
-        description,
-      });
-    } else {
-      this.#deps.logger.warn(
-        `pull request of actor "${this.actor.name}" ended: ${status} ${description}`,
-        {
-          actor: this.actor.name,
-          status,
-          description,
-        },
-      );
-    }
+    if (isPullFailure(status)) this.#pullLog.failed(status, description);
+    else if (this.#deps.noWait) this.drained = true;
     this.#deps.changed();
   }
 
   #receive(msg: Msg): void {
+    if (this.#pullLog.active) this.#pullLog.recovered();
     const delivery = new Delivery(this.#deps.nc, msg);
     const size = this.#size;
     this.#size = size === 0 ? msg.data.length : size + (msg.data.length - size) / 8;
@@ -793,6 +788,8 @@ export class ActorRunner {
       await this.#allSettled();
     }
     this.#clock.stop();
+    this.#pullLog.recovered(" before the listener stopped");
     this.#failures.flush();
+    this.#giveUps.flush();
   }
 }
