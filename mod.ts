@@ -73,6 +73,7 @@ export type {
   JobMetadata,
   Middleware,
   SuccessContext,
+  Termination,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
 export type { DeadLetter, DeadLetterMessage, DeadLetterReason } from "./src/actors/dead_letter.ts";

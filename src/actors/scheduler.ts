@@ -20,6 +20,7 @@ import type {
   Handler,
   Middleware,
   SuccessContext,
+  Termination,
 } from "./actor.ts";
 import { Puller } from "./consumer.ts";
 import type { DeadLetterReason } from "./dead_letter.ts";
@@ -70,6 +71,11 @@ export const AHEAD_PER_SLOT = 16;
 export const MAX_AHEAD = 1024;
 /** ...and at most this many bytes, by the average payload of the actor's messages. */
 export const MAX_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/** What the failure hooks are told of a give-up (`undefined`: kept for a retry of its copy). */
+function termination(reason: DeadLetterReason, end: GiveUpEnd): Termination | undefined {
+  return end === "kept" ? undefined : { reason, deadLetter: end };
+}
 
 /** Marks a message whose payload is not decoded yet. */
 const NOT_DECODED: unique symbol = Symbol("not decoded");
@@ -526,8 +532,11 @@ export class ActorRunner {
       try {
         delayUntil = parseDelay(delivery.headers);
       } catch (error) {
-        await this.#giveUp(delivery, "undecodable", error, 1, "invalid headers");
-        this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
+        const end = await this.#giveUp(delivery, "undecodable", error, 1, "invalid headers");
+        this.#hook("onFailure", this.#context(delivery, undefined, 1), {
+          error,
+          terminated: termination("undecodable", end),
+        });
         this.#deps.changed();
         return;
       }
@@ -618,8 +627,11 @@ export class ActorRunner {
       if (message instanceof Promise) message = await message;
     } catch (error) {
       // The payload will never decode: retrying cannot help.
-      await this.#giveUp(delivery, "undecodable", error, attempt, "cannot decode");
-      this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
+      const end = await this.#giveUp(delivery, "undecodable", error, attempt, "cannot decode");
+      this.#hook("onFailure", this.#context(delivery, undefined, attempt), {
+        error,
+        terminated: termination("undecodable", end),
+      });
       return;
     }
     const traceId = delivery.headers?.get(TRACE) || undefined;
@@ -671,8 +683,13 @@ export class ActorRunner {
         } catch (error) {
           // The handler returned something the caller cannot accept; retrying the same
           // code gives the same answer, so tell the caller now and stop.
-          await this.#giveUp(delivery, "invalid-response", error, attempt, "invalid response");
-          this.#hook("onFailure", context, { error, duration: outcome.duration });
+          const reason = "invalid-response";
+          const end = await this.#giveUp(delivery, reason, error, attempt, "invalid response");
+          this.#hook("onFailure", context, {
+            error,
+            duration: outcome.duration,
+            terminated: termination(reason, end),
+          });
           return;
         }
       }
@@ -683,6 +700,7 @@ export class ActorRunner {
       return;
     }
     const error = outcome.error;
+    let terminated: Termination | undefined;
     if (isInstance(error, ShutdownError)) {
       delivery.nak(0);
     } else {
@@ -694,7 +712,7 @@ export class ActorRunner {
           settlement.delay,
         );
       } else {
-        await this.#giveUp(
+        const end = await this.#giveUp(
           delivery,
           settlement.reason,
           error,
@@ -703,9 +721,10 @@ export class ActorRunner {
             ? `unrecoverable error in attempt ${attempt}`
             : `attempt ${attempt} of ${actor.maxAttempts} failed`,
         );
+        terminated = termination(settlement.reason, end);
       }
     }
-    this.#hook("onFailure", context, { error, duration: outcome.duration });
+    this.#hook("onFailure", context, { error, duration: outcome.duration, terminated });
   }
 
   /**
