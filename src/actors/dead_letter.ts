@@ -404,13 +404,16 @@ export class DeadLetterNotStored extends Error {
  */
 export function deadLetterHeaders(fields: DeadLetterFields): MsgHdrs {
   const h = natsHeaders();
+  // First: nats-server 2.9 finds a header by the first occurrence of its name in the
+  // header block, and gives up when that is inside another name (as in the renamed
+  // `Walnats-Dead-Nats-Msg-Id`), which would turn deduplication off.
+  h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}:${fields.timestamp}`);
   for (const [key, values] of fields.headers ?? []) {
     const lower = key.toLowerCase();
     if (lower === DELAY_LOWER || lower === REPLY_LOWER || lower.startsWith(DEAD_LOWER)) continue;
     const name = lower.startsWith("nats-") ? `${DEAD}${key}` : key;
     for (const value of values) h.append(name, value);
   }
-  h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}:${fields.timestamp}`);
   h.set(DEAD_LETTER_HEADERS.actor, fields.actor);
   h.set(DEAD_LETTER_HEADERS.event, fields.event);
   h.set(DEAD_LETTER_HEADERS.reason, fields.reason);

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
 import {
   Actor,
@@ -16,6 +17,7 @@ import {
   UnrecoverableError,
 } from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
+import { sendDeadLetter } from "../../src/actors/dead_letter.ts";
 
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 
@@ -267,6 +269,44 @@ test("two different give-ups of messages with the same uid are two dead letters"
   );
   assert.deepEqual(letters.map((l) => new TextDecoder().decode(l.payload)), ["1", "2"]);
   assert.deepEqual(letters.map((l) => l.headers["Nats-Msg-Id"]), ["same", "same"]);
+});
+
+test("sendDeadLetter stores a retried publish of the same give-up once, and another give-up again", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("job"), v.number());
+  const a = new Actor("worker", e, () => {});
+  await using events = await new Events(e).connect(server.url);
+  const nc = events.connection;
+  const h = natsHeaders();
+  h.set("Nats-Msg-Id", "uid-1"); // the original's uid: kept, renamed, and not deduplicated on
+  h.set("Nats-Expected-Stream", e.streamName); // would make the dead letter's publish fail
+  const fields = {
+    actor: "worker",
+    event: e.name,
+    reason: "failed" as const,
+    error: "Error: boom",
+    attempts: 3,
+    streamSeq: 7,
+    timestamp: Date.UTC(2026, 0, 2),
+    headers: h,
+    data: new Uint8Array([1, 2, 3]),
+  };
+  const js = jetstream(nc);
+  await sendDeadLetter(nc, js, a.deadLetters!, fields); // creates the stream
+  await sendDeadLetter(nc, js, a.deadLetters!, fields); // a retry after a lost answer
+  await sendDeadLetter(nc, js, a.deadLetters!, { ...fields, streamSeq: 8 });
+  const jsm = await jetstreamManager(nc);
+  const stream = a.deadLetters!.streamName;
+  assert.equal((await jsm.streams.info(stream)).state.messages, 2);
+  const raw = (await jsm.streams.getMessage(stream, { seq: 1 }))!;
+  assert.equal(raw.header.get("Nats-Msg-Id"), `worker:${e.name}:7:${fields.timestamp}`);
+  const letter = parseDeadLetter(raw);
+  assert.deepEqual(letter.headers, {
+    "Nats-Msg-Id": "uid-1",
+    "Nats-Expected-Stream": e.streamName,
+  });
+  assert.equal(letter.timestamp, "2026-01-02T00:00:00.000Z");
+  assert.deepEqual(letter.payload, new Uint8Array([1, 2, 3]));
 });
 
 test("an actor of the dead-letter event gets the DeadLetter with the original payload and headers", async () => {
