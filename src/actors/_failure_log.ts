@@ -95,6 +95,11 @@ export class FailureLog {
     );
   }
 
+  /** Another failure line (without a stack), under the same limit. */
+  other(level: "warn" | "error", message: string, data: Record<string, unknown>): void {
+    this.#line(level, message, message, undefined, data);
+  }
+
   /** Report what was held back, if anything. */
   flush(): void {
     clearTimeout(this.#timer);
@@ -126,10 +131,11 @@ export class FailureLog {
     if (this.#suppressed > 0 && now - this.#since >= this.#interval) this.flush();
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
-      const stack = errorStack(error);
+      const stack = error === undefined ? undefined : errorStack(error);
       // The stack's first line repeats the error text.
       const frames = stack?.split("\n").filter((line) => /^\s+at\s|^\S*@/.test(line)).join("\n");
-      this.#logger[level](frames ? `${message}\n${frames}` : message, { ...data, stack });
+      const full = stack === undefined ? data : { ...data, stack };
+      this.#logger[level](frames ? `${message}\n${frames}` : message, full);
       return;
     }
     if (this.#suppressed === 0) {

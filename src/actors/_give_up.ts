@@ -108,7 +108,8 @@ export class GiveUps {
           const delay = actor.retryDelayAfter(attempt);
           this.#remember(streamSeq, { reason, error, attempt, why, timestamp });
           delivery.nak(delay);
-          this.#logger.error(
+          this.#failures.other(
+            "error",
             `message ${streamSeq} of actor "${actor.name}" kept: ${why}, but its dead letter ` +
               `could not be stored (${said}); trying again in ${delay} ms`,
             { actor: actor.name, streamSeq, reason, error: errorText(error), storeError: said },
