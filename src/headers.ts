@@ -1,6 +1,6 @@
 /**
  * The wire protocol's headers, written by emit/request and read by actors.
- * Compatible with the Python walnats (DESIGN §2).
+ * Compatible with the Python walnats (docs/python.md).
  *
  * @module
  */
