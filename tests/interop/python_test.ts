@@ -9,7 +9,16 @@ import { jetstream } from "@nats-io/jetstream";
 import { createInbox, headers as natsHeaders, type Msg } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../testing.ts";
-import { Actor, Actors, CloudEvent, dateTime, Event, Events, type Logger } from "../../mod.ts";
+import {
+  Actor,
+  Actors,
+  CloudEvent,
+  dateTime,
+  Event,
+  Events,
+  type Logger,
+  parseDateTime,
+} from "../../mod.ts";
 import { addInterest, uniqueName, until } from "../_helpers.ts";
 import {
   PY_AWARE_IST,
@@ -171,6 +180,25 @@ test('Actor of dateTime({ naive: "reject" }) terminates a naive date-time and re
   assert.equal(log.length, 1);
   assert.match(log[0], /terminated/);
   assert.match(log[0], /"2026-12-03T03:49:00\.001637" is not a date-time: no time zone/);
+});
+
+test("parseDateTime reads the datetime field of a pydantic model the Python walnats emits", async () => {
+  await using server = await startNatsServer();
+  const User = v.object({ id: v.number(), name: v.string(), created: v.string() });
+  const e = new Event(uniqueName("user-created"), User);
+  const log: string[] = [];
+  const seen: Date[] = [];
+  const a = new Actor("on-user", e, (user) => {
+    seen.push(parseDateTime(user.created));
+  });
+  await using _ctx = await listening(server.url, e, a, log);
+  await using nc = await connect({ servers: server.url });
+  // pydantic 1: `User(id=1, name="Ada", created=datetime(2026, 12, 3, 3, 49, 18, 1637))
+  // .json(separators=(",", ":"))` (walnats/serializers/_serializers.py, PydanticSerializer)
+  await pyPublish(nc, e.name, `{"id":1,"name":"Ada","created":"${PY_CLOCK_TICK}"}`);
+  await until(() => seen.length + log.length >= 1, 10_000, "the message settled");
+  assert.deepEqual(log, []);
+  assert.equal(seen[0].toISOString(), "2026-12-03T03:49:00.001Z");
 });
 
 test("ConnectedEvents.emit writes date-times that Python's datetime.fromisoformat reads before 3.11", async () => {
