@@ -44,7 +44,7 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysIn(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month === 2 && leap ? 29 : MONTH_DAYS[month - 1];
+  return month === 2 && leap ? 29 : MONTH_DAYS[month - 1] ?? 0;
 }
 
 /** Milliseconds of a fraction's digits; digits past the millisecond are dropped. */

@@ -54,7 +54,9 @@ export function pyFromIsoformatBefore311(text: string): PyDateTime {
   const tstr = text.slice(11);
   // _parse_isoformat_date: exactly YYYY-MM-DD
   if (!/^\d{4}-\d{2}-\d{2}$/.test(dstr)) fail();
-  const [year, month, day] = [dstr.slice(0, 4), dstr.slice(5, 7), dstr.slice(8, 10)].map(Number);
+  const year = Number(dstr.slice(0, 4));
+  const month = Number(dstr.slice(5, 7));
+  const day = Number(dstr.slice(8, 10));
   let time = { hour: 0, minute: 0, second: 0, microsecond: 0 };
   let offset: number | null = null;
   if (tstr) {
@@ -75,7 +77,7 @@ export function pyFromIsoformatBefore311(text: string): PyDateTime {
   // datetime(...) checks the ranges
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > days[month - 1]) fail();
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > (days[month - 1] ?? 0)) fail();
   if (time.hour > 23 || time.minute > 59 || time.second > 59) fail();
   return { year, month, day, ...time, offset };
 }
@@ -105,7 +107,8 @@ function parseHhMmSsFf(
     if (![3, 6].includes(rest.length) || !/^\d+$/.test(rest)) fail();
     comps[3] = Number(rest) * (rest.length === 3 ? 1000 : 1);
   }
-  return { hour: comps[0], minute: comps[1], second: comps[2], microsecond: comps[3] };
+  const [hour = 0, minute = 0, second = 0, microsecond = 0] = comps;
+  return { hour, minute, second, microsecond };
 }
 
 /** The epoch milliseconds of an aware Python datetime (microseconds truncated). */

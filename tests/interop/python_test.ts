@@ -72,9 +72,11 @@ async function pyPublish(
 ): Promise<void> {
   const h = natsHeaders();
   for (const [name, value] of Object.entries(headers)) h.set(name, value);
-  await jetstream(nc).publish(subject, encoder.encode(payload), {
-    headers: Object.keys(headers).length ? h : undefined,
-  });
+  await jetstream(nc).publish(
+    subject,
+    encoder.encode(payload),
+    Object.keys(headers).length ? { headers: h } : {},
+  );
 }
 
 test("Actor gives up on a Python caller's request without answering it, and answers a caller that accepts the give-up reply", async () => {
@@ -105,8 +107,9 @@ test("Actor gives up on a Python caller's request without answering it, and answ
   // Both replies would come from the actor's one connection, in order: had the Python
   // caller been answered, its reply would have arrived first.
   assert.deepEqual(replies.map((r) => r.to), ["ours"]);
-  assert.match(replies[0].msg.headers?.get("Walnats-Error") ?? "", /Invalid message of event/);
-  assert.equal(replies[0].msg.data.length, 0);
+  const [reply] = replies;
+  assert.match(reply?.msg.headers?.get("Walnats-Error") ?? "", /Invalid message of event/);
+  assert.equal(reply?.msg.data.length, 0);
 });
 
 test("Actor reads the date-times and dates the Python walnats writes, naive ones as UTC", async () => {
@@ -178,8 +181,8 @@ test('Actor of dateTime({ naive: "reject" }) terminates a naive date-time and re
   await until(() => seen.length + log.length >= 2, 10_000, "two messages settled");
   assert.deepEqual(seen.map((d) => d.toISOString()), ["2026-12-03T03:49:18.001Z"]);
   assert.equal(log.length, 1);
-  assert.match(log[0], /terminated/);
-  assert.match(log[0], /"2026-12-03T03:49:00\.001637" is not a date-time: no time zone/);
+  assert.match(log[0] ?? "", /terminated/);
+  assert.match(log[0] ?? "", /"2026-12-03T03:49:00\.001637" is not a date-time: no time zone/);
 });
 
 test("parseDateTime reads the datetime field of a pydantic model the Python walnats emits", async () => {
@@ -193,12 +196,12 @@ test("parseDateTime reads the datetime field of a pydantic model the Python waln
   });
   await using _ctx = await listening(server.url, e, a, log);
   await using nc = await connect({ servers: server.url });
-  // pydantic 1: `User(id=1, name="Ada", created=datetime(2026, 12, 3, 3, 49, 18, 1637))
+  // pydantic 1: `User(id=1, name="Ada", created=datetime(2026, 12, 3, 3, 49, 0, 1637))
   // .json(separators=(",", ":"))` (walnats/serializers/_serializers.py, PydanticSerializer)
   await pyPublish(nc, e.name, `{"id":1,"name":"Ada","created":"${PY_CLOCK_TICK}"}`);
   await until(() => seen.length + log.length >= 1, 10_000, "the message settled");
   assert.deepEqual(log, []);
-  assert.equal(seen[0].toISOString(), "2026-12-03T03:49:00.001Z");
+  assert.equal(seen[0]?.toISOString(), "2026-12-03T03:49:00.001Z");
 });
 
 test("ConnectedEvents.emit writes date-times that Python's datetime.fromisoformat reads before 3.11", async () => {
