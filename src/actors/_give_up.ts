@@ -15,7 +15,7 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { errorText } from "../_error_text.ts";
-import { REPLY } from "../headers.ts";
+import { ACCEPT_ERROR, REPLY } from "../headers.ts";
 import { sendResponseError } from "./ack.ts";
 import type { Actor } from "./actor.ts";
 import { DeadLetterNotStored, type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
@@ -144,9 +144,12 @@ export class GiveUps {
         actor.deadLetters ? ` (dead letter in "${actor.deadLetters.name}")` : "",
       );
     }
-    // A request's message was terminated: no response will come, so tell the caller now.
+    // A request's message was terminated: no response will come, so tell the caller now,
+    // if it reads the give-up reply. A Python caller decodes any reply as the response (an
+    // empty one is a decode error, or b"" for a bytes response); it gets nothing and times
+    // out, as with a Python actor, which never answers a failed request.
     const inbox = delivery.headers?.get(REPLY);
-    if (actor.event.response && inbox) {
+    if (actor.event.response && inbox && delivery.headers?.get(ACCEPT_ERROR)) {
       sendResponseError(this.#nc, inbox, errorText(error));
     }
     return end;

@@ -96,8 +96,8 @@ const deadLetterSchema = v.object({
   timestamp: v.string(),
   headers: v.record(v.string(), v.string()),
   payload: v.instance(Uint8Array),
-  seq: v.optional(v.number()),
-  time: v.optional(v.string()),
+  seq: v.exactOptional(v.number()),
+  time: v.exactOptional(v.string()),
 });
 
 const REASONS: readonly string[] = ["failed", "unrecoverable", "undecodable", "invalid-response"];
@@ -301,7 +301,7 @@ const deadLetterSerializer: Serializer<DeadLetter> = {
   },
   decode(data: Uint8Array, headers?: MessageHeaders): DeadLetter {
     try {
-      return parseDeadLetter({ data, headers });
+      return parseDeadLetter(headers === undefined ? { data } : { data, headers });
     } catch (error) {
       throw new SerializerError("dead-letter", (error as Error).message, { cause: error });
     }

@@ -32,11 +32,11 @@ test("FailureLog logs a burst in full, then counts, and reports the count once t
   assert.equal(lines.length, 3);
   assert.equal(log.suppressed, 7);
   assert.match(
-    lines[0].message,
+    lines[0]!.message,
     /^attempt 1 of 5 of actor "mailer" failed on message 1; retrying in 500 ms: Error: boom 1\n\s+at /,
   );
   assert.deepEqual(
-    { ...(lines[0].data as Record<string, unknown>), stack: undefined },
+    { ...(lines[0]!.data as Record<string, unknown>), stack: undefined },
     {
       actor: "mailer",
       streamSeq: 1,
@@ -55,14 +55,14 @@ test("FailureLog logs a burst in full, then counts, and reports the count once t
     "",
   );
   assert.equal(lines.length, 5);
-  assert.equal(lines[3].level, "warn");
+  assert.equal(lines[3]!.level, "warn");
   assert.equal(
-    lines[3].message,
+    lines[3]!.message,
     `… 7 more failures of actor "mailer" suppressed in the last 10 s (the last: Error: boom 10)`,
   );
-  assert.equal(lines[4].level, "error");
+  assert.equal(lines[4]!.level, "error");
   assert.equal(
-    lines[4].message,
+    lines[4]!.message,
     `message 11 of actor "mailer" terminated: attempt 5 of 5 failed: gone`,
   );
   assert.equal(log.suppressed, 0);
@@ -86,7 +86,7 @@ test("FailureLog refills gradually: one line per interval / burst", () => {
   fail(); // suppressed
   assert.equal(lines.length, 2);
   assert.match(
-    lines[0].message,
+    lines[0]!.message,
     /^attempt 1 of actor "a" failed on message 1; retrying in 1 ms: null$/,
   );
   now += 500; // one token back
@@ -94,7 +94,7 @@ test("FailureLog refills gradually: one line per interval / burst", () => {
   assert.equal(lines.length, 3);
   log.flush();
   assert.equal(lines.length, 4);
-  assert.match(lines[3].message, /^… 1 more failure of actor "a" suppressed in the last 1 s/);
+  assert.match(lines[3]!.message, /^… 1 more failure of actor "a" suppressed in the last 1 s/);
 });
 
 test("Actors.listen logs each failed attempt with its stack, at most a burst, then how many were held back", async () => {
@@ -122,21 +122,21 @@ test("Actors.listen logs each failed attempt with its stack, at most a burst, th
   assert.equal(runs, 30);
   const full = lines.filter((l) => /^attempt \d+ of 30 of actor "flaky" failed/.test(l.message));
   assert.equal(full.length, 10, lines.map((l) => l.message).join("\n"));
-  assert.equal(full[0].level, "warn");
+  assert.equal(full[0]!.level, "warn");
   assert.match(
-    full[0].message,
+    full[0]!.message,
     /^attempt 1 of 30 of actor "flaky" failed on message 1; retrying in 1 ms: Error: downstream is down\n\s+at /,
   );
   const summary = lines.filter((l) => /more failures of actor "flaky" suppressed/.test(l.message));
   assert.equal(summary.length, 1, lines.map((l) => l.message).join("\n"));
   // 29 retries: 10 in full, the rest counted; the termination has its own budget.
-  const [, count] = summary[0].message.match(/… (\d+) more/)!;
+  const [, count] = summary[0]!.message.match(/… (\d+) more/)!;
   assert.equal(Number(count), 19);
   const terminated = lines.filter((l) => /^message 1 of actor "flaky" terminated/.test(l.message));
   assert.equal(terminated.length, 1);
-  assert.equal(terminated[0].level, "error");
+  assert.equal(terminated[0]!.level, "error");
   assert.match(
-    terminated[0].message,
+    terminated[0]!.message,
     /attempt 30 of 30 failed .*: Error: downstream is down\n\s+at /,
   );
   assert.equal(lines.length, 12, lines.map((l) => l.message).join("\n"));

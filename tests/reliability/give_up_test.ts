@@ -99,7 +99,7 @@ for (
     assert.equal(result.runs, runs, "handler runs");
     assert.equal(result.deliveries, deliveries, "deliveries");
     assert.equal(result.letters.length, 1, result.log.join("\n"));
-    const [letter] = result.letters;
+    const letter = result.letters[0]!;
     assert.equal(letter.reason, mode === "failing" ? "failed" : mode);
     assert.equal(letter.attempts, deliveries);
     assert.deepEqual(letter.payload, result.payload);
@@ -119,9 +119,9 @@ test("a message whose dead letter is over max_payload is terminated with an erro
   assert.equal(result.left, 0, "not stranded in the stream");
   const lost = result.log.filter((l) => /terminated WITHOUT a dead letter/.test(l));
   assert.equal(lost.length, 1, result.log.join("\n"));
-  assert.match(lost[0], /^error message 1 of actor "worker"/);
-  assert.match(lost[0], /attempt 3 of 3 failed: Error: failing/);
-  assert.match(lost[0], /max_payload/);
+  assert.match(lost[0]!, /^error message 1 of actor "worker"/);
+  assert.match(lost[0]!, /attempt 3 of 3 failed: Error: failing/);
+  assert.match(lost[0]!, /max_payload/);
 });
 
 test("handlers that throw values which resist being described are dead-lettered once each", async () => {

@@ -23,8 +23,8 @@ test("Actors.listen on a server without JetStream backs off its pulls and logs a
   console.log(`no JetStream: ${log.length} log lines in 2.5 s`);
   const first = log.filter((l) => /get 503/.test(l));
   assert.equal(first.length, 1, log.join("\n"));
-  assert.match(first[0], /no responders/);
-  assert.match(first[0], /call Actors\.register\(\) before listen\(\)/i);
+  assert.match(first[0]!, /no responders/);
+  assert.match(first[0]!, /call Actors\.register\(\) before listen\(\)/i);
   assert.ok(log.length <= 10, `${log.length} lines:\n${log.join("\n")}`);
   // The repeats are counted, not lost: the last line says how many there were.
   assert.ok(log.some((l) => /ended \d+ more times with "503/.test(l)), log.join("\n"));
