@@ -349,16 +349,19 @@ const STREAM_NAME_IN_USE = 10058;
  * every message for {@linkcode DEAD_LETTER_AGE} (retention *limits*): a dead letter must
  * survive until someone looks, even when no actor listens to it yet. An existing stream is
  * left as it is.
+ *
+ * @returns whether the stream was created (`false`: one of that name was there)
  */
 export async function registerDeadLetters(
   jsm: JetStreamManager,
   event: Event<DeadLetter>,
-): Promise<void> {
+): Promise<boolean> {
   const config = streamConfig(event as Event<unknown, unknown>);
   try {
     await jsm.streams.add(config);
+    return true;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return;
+    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return false;
     throw error;
   }
 }
@@ -453,14 +456,32 @@ export async function sendDeadLetter(
     // No stream yet (or it was deleted): create it, once, and publish again.
     if (!isNoStream(error)) throw notStored(error, false);
   }
+  let created: boolean;
   try {
-    await registerDeadLetters(await jetstreamManager(nc), event);
+    created = await registerDeadLetters(await jetstreamManager(nc), event);
   } catch (error) {
     throw notStored(error, true);
   }
   try {
     await js.publish(event.name, fields.data, { headers });
   } catch (error) {
+    if (!created && isNoStream(error)) {
+      // A stream of the dead-letter stream's name exists and does not take its subject.
+      throw new DeadLetterNotStored(
+        `its stream cannot be created: a stream named "${event.streamName}" exists ` +
+          `without the subject "${event.name}"`,
+        true,
+        { cause: error },
+      );
+    }
+    if (isNoStream(error)) {
+      // Created a moment ago and not answering yet, or JetStream is restarting.
+      throw new DeadLetterNotStored(
+        `no stream answered on "${event.name}" (no responders)`,
+        false,
+        { cause: error },
+      );
+    }
     throw notStored(error, false);
   }
 }

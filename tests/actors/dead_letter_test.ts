@@ -338,3 +338,25 @@ test("an actor of the dead-letter event gets the DeadLetter with the original pa
     /dead letters are written by the listener/,
   );
 });
+
+test("a dead-letter stream name taken by a stream without its subject loses the copy at once, with a reason", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("job"), v.string());
+  const a = new Actor("worker", e, () => {
+    throw new UnrecoverableError("bad job");
+  });
+  await using events = await new Events(e).connect(server.url);
+  const jsm = await jetstreamManager(events.connection);
+  await jsm.streams.add({ name: a.deadLetters!.streamName, subjects: ["elsewhere"] });
+  await using actors = await new Actors(a).connect(server.url);
+  await actors.register();
+  await events.emit(e, "x", { sync: true });
+  const lines: string[] = [];
+  await actors.listen({ burst: true, logger: recording(lines) });
+  const lost = lines.filter((l) => /terminated WITHOUT a dead letter/.test(l));
+  assert.equal(lost.length, 1, lines.join("\n"));
+  assert.match(lost[0]!, /a stream named "dead-letter-job-.*-worker" exists without the subject/);
+  const info = await jsm.consumers.info(e.streamName, "worker");
+  assert.equal(info.delivered.consumer_seq, 1, "one delivery");
+  assert.equal(info.num_pending + info.num_ack_pending, 0);
+});
