@@ -134,8 +134,8 @@ export class FailureLog {
       const stack = error === undefined ? undefined : errorStack(error);
       // The stack's first line repeats the error text.
       const frames = stack?.split("\n").filter((line) => /^\s+at\s|^\S*@/.test(line)).join("\n");
-      const full = stack === undefined ? data : { ...data, stack };
-      this.#logger[level](frames ? `${message}\n${frames}` : message, full);
+      // The frames go in the message (a console shows them as they are), not again in data.
+      this.#logger[level](frames ? `${message}\n${frames}` : message, data);
       return;
     }
     if (this.#suppressed === 0) {
