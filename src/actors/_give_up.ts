@@ -18,6 +18,7 @@ import { errorText } from "../_error_text.ts";
 import { ACCEPT_ERROR, REPLY } from "../headers.ts";
 import { sendResponseError } from "./ack.ts";
 import type { Actor } from "./actor.ts";
+import { maxDeliver } from "./consumer.ts";
 import { DeadLetterNotStored, type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
 import type { Delivery } from "./delivery.ts";
 import { FailureLog } from "./_failure_log.ts";
@@ -108,12 +109,24 @@ export class GiveUps {
           const delay = actor.retryDelayAfter(attempt);
           this.#remember(streamSeq, { reason, error, attempt, why, timestamp });
           delivery.nak(delay);
-          this.#failures.other(
-            "error",
-            `message ${streamSeq} of actor "${actor.name}" kept: ${why}, but its dead letter ` +
-              `could not be stored (${said}); trying again in ${delay} ms`,
-            { actor: actor.name, streamSeq, reason, error: errorText(error), storeError: said },
-          );
+          const limit = maxDeliver(actor);
+          const data = { actor: actor.name, streamSeq, reason, error: errorText(error) };
+          const kept = `message ${streamSeq} of actor "${actor.name}" kept: ${why}, but its ` +
+            `dead letter could not be stored (${said})`;
+          if (limit > 0 && delivery.metadata.delivered >= limit) {
+            // Not rate-limited: the message is stuck until someone acts.
+            this.#logger.error(
+              `${kept}; that was the server's last delivery of it (max_deliver ${limit}): it ` +
+                `stays in stream "${actor.event.streamName}" unacknowledged and will not be ` +
+                `delivered again; make room for the dead letter and copy it by hand, or delete it`,
+              { ...data, storeError: said, stuck: true },
+            );
+          } else {
+            this.#failures.other("error", `${kept}; trying again in ${delay} ms`, {
+              ...data,
+              storeError: said,
+            });
+          }
           return "kept";
         }
         end = "lost";

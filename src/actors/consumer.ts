@@ -46,11 +46,16 @@ export function consumerConfig(
     deliver_policy: DeliverPolicy.All,
     filter_subject: actor.event.name,
     ack_wait: nanos(actor.ackWait),
-    max_deliver: actor.maxAttempts === undefined ? -1 : actor.maxAttempts * 2 + 1,
+    max_deliver: maxDeliver(actor),
     max_ack_pending: actor.maxAckPending,
   };
   if (actor.description !== undefined) config.description = actor.description;
   return config;
+}
+
+/** The server's delivery limit for an actor's messages (`-1`: none), a backstop above `maxAttempts`. */
+export function maxDeliver(actor: Actor<unknown, unknown>): number {
+  return actor.maxAttempts === undefined ? -1 : actor.maxAttempts * 2 + 1;
 }
 
 const optionNames: Record<string, string> = {

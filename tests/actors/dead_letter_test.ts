@@ -360,3 +360,35 @@ test("a dead-letter stream name taken by a stream without its subject loses the 
   assert.equal(info.delivered.consumer_seq, 1, "one delivery");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
 });
+
+test("a copy that keeps failing until the server's last delivery says that the message is stuck", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("job"), v.string());
+  const a = new Actor("worker", e, () => {
+    throw new UnrecoverableError("bad job");
+  }, { maxAttempts: 1, retryDelay: [20] }); // max_deliver 3
+  await using events = await new Events(e).connect(server.url);
+  const jsm = await jetstreamManager(events.connection);
+  await jsm.streams.add({
+    name: a.deadLetters!.streamName,
+    subjects: [a.deadLetters!.name],
+    max_msgs: 1,
+    discard: DiscardPolicy.New,
+  });
+  await jetstream(events.connection).publish(a.deadLetters!.name, "older");
+  await using actors = await new Actors(a).connect(server.url);
+  await actors.register();
+  await events.emit(e, "payload", { sync: true });
+  const lines: string[] = [];
+  const stop = new AbortController();
+  const listening = actors.listen({ signal: stop.signal, logger: recording(lines) });
+  await until(() => lines.some((l) => /last delivery/.test(l)), 10_000, "the last delivery");
+  await sleep(200);
+  stop.abort();
+  await listening;
+  const kept = lines.filter((l) => /kept/.test(l));
+  assert.equal(kept.length, 3, lines.join("\n"));
+  assert.match(kept[2]!, /that was the server's last delivery of it \(max_deliver 3\): it stays/);
+  const { state } = await jsm.streams.info(e.streamName);
+  assert.equal(state.messages, 1, "still in the stream");
+});
