@@ -8,6 +8,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { Status } from "@nats-io/nats-core";
 import { availableParallelism } from "node:os";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
+import { redactCredentials } from "../_redact.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
 import { isMissing, registerConsumer } from "./consumer.ts";
@@ -288,31 +289,32 @@ class ConnectedActorsImpl implements ConnectedActors {
     for await (const status of this.#status) {
       const listening = this.#listening;
       const logger = listening?.logger;
+      const server = "server" in status ? redactCredentials(String(status.server)) : "";
       switch (status.type) {
         case "disconnect":
           this.#connected = false;
-          logger?.warn(`disconnected from ${status.server}; reconnecting`, {
-            server: status.server,
-          });
+          logger?.warn(`disconnected from ${server}; reconnecting`, { server });
           break;
         case "reconnecting":
           this.#connected = false;
           break;
         case "reconnect":
           this.#connected = true;
-          logger?.info(`reconnected to ${status.server}`, { server: status.server });
+          logger?.info(`reconnected to ${server}`, { server });
           // Pull requests sent before died with the old link (or the old server).
-          listening?.healer.checkAll(`reconnected to ${status.server}`);
+          listening?.healer.checkAll(`reconnected to ${server}`);
           break;
         case "ldm":
-          logger?.warn(`server ${status.server} is shutting down (lame duck mode)`);
+          logger?.warn(`server ${server} is shutting down (lame duck mode)`);
           break;
         case "staleConnection":
           this.#connected = false;
           logger?.warn("the connection is stale (no answer to pings); reconnecting");
           break;
         case "error":
-          logger?.warn(`server error: ${status.error.message}`, { error: status.error });
+          logger?.warn(`server error: ${redactCredentials(status.error.message)}`, {
+            error: status.error,
+          });
           break;
         case "close":
           this.#connected = false;
