@@ -115,7 +115,7 @@ test("ConnectedEvents.emit sync against a frozen server throws EmitTimeoutError"
 });
 
 const refusedUids: [unknown, RegExp][] = [
-  ["   ", /uid "   " starts or ends with whitespace/],
+  ["   ", /uid " {3}" starts or ends with whitespace/],
   [" pad ", /uid " pad " starts or ends with whitespace/],
   ["pad\t", /uid "pad\\t" starts or ends with whitespace/],
   ["", /uid must be a non-empty string/],
