@@ -6,6 +6,7 @@
  * @module
  */
 import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { MAX_SERVER_DURATION } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 import { StreamConfigError } from "./errors.ts";
 import type { EmitOptions } from "./events/emit.ts";
@@ -154,6 +155,13 @@ export class Clock {
       throw new RangeError(
         `Invalid period of Clock for event "${event.name}": must be a positive integer ` +
           `number of milliseconds, got ${describe(period)}`,
+      );
+    }
+    if (period > MAX_SERVER_DURATION) {
+      // No duplicate window (int64 nanoseconds on the server) can cover it.
+      throw new RangeError(
+        `Invalid period of Clock for event "${event.name}": must be at most ` +
+          `${MAX_SERVER_DURATION} ms (about 292 years, the longest duplicate window), got ${period}`,
       );
     }
     const window = event.limits.duplicateWindow;

@@ -7,6 +7,7 @@
  * @module
  */
 import { hasWsProtocol, NatsConnectionImpl, setTransportFactory } from "@nats-io/transport-node";
+import { checkDuration, MAX_TIMER } from "./_duration.ts";
 import { redactCredentials } from "./_redact.ts";
 // The node transport's class, to guard its sockets (see GuardedTransport); the package
 // has no exports map, so its files are reachable in every runtime.
@@ -82,9 +83,6 @@ export function isNatsConnection(value: unknown): value is NatsConnection {
     typeof (value as NatsConnection).closed === "function";
 }
 
-/** The longest timer a runtime keeps, ms; longer ones fire at once. */
-const MAX_TIMER = 2 ** 31 - 1;
-
 /**
  * Open a connection with the node transport: credentials in URLs become options, the
  * first connect is bounded by `firstConnectTimeout`, and errors never show a password.
@@ -104,16 +102,10 @@ export async function connect(
     ? { servers: [...servers] }
     : servers;
   const { firstConnectTimeout = 60_000, ...rest } = given;
-  if (
-    !(firstConnectTimeout === Infinity ||
-      (Number.isFinite(firstConnectTimeout) && firstConnectTimeout > 0 &&
-        firstConnectTimeout <= MAX_TIMER))
-  ) {
-    throw new RangeError(
-      `Invalid connection option: firstConnectTimeout must be positive milliseconds up to ` +
-        `${MAX_TIMER} (about 24.8 days) or Infinity, got ${firstConnectTimeout}`,
-    );
-  }
+  checkDuration("Invalid connection option", "firstConnectTimeout", firstConnectTimeout, {
+    max: MAX_TIMER,
+    infinity: "wait for ever",
+  });
   const options = withUrlCredentials(rest);
   const where = [rest.servers ?? "127.0.0.1:4222"].flat().map(redactCredentials).join(", ");
   try {

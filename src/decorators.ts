@@ -7,6 +7,7 @@
  * @module
  */
 import type { Job } from "./actors/actor.ts";
+import { MAX_TIMER } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 
 /**
@@ -331,6 +332,12 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
       `Invalid period of rateLimit: must be a positive number of milliseconds, got ${kind(period)}`,
     );
   }
+  if (period > MAX_TIMER) {
+    throw new RangeError(
+      `Invalid period of rateLimit: must be at most ${MAX_TIMER} ms (about 24.8 days, the ` +
+        `longest timer the runtime keeps), got ${period}`,
+    );
+  }
   // Start times, past and reserved, ascending. Each is at least `period` after
   // the one `maxJobs` places before it: reserving spaces the waiters out in order.
   const starts: number[] = [];
@@ -445,6 +452,12 @@ export function requireThat<T = unknown>(
   if (!(typeof pause === "number" && Number.isFinite(pause) && pause > 0)) {
     throw new RangeError(
       `Invalid pause of requireThat: must be a positive number of milliseconds, got ${kind(pause)}`,
+    );
+  }
+  if (pause > MAX_TIMER) {
+    throw new RangeError(
+      `Invalid pause of requireThat: must be at most ${MAX_TIMER} ms (about 24.8 days, the ` +
+        `longest timer the runtime keeps), got ${pause}`,
     );
   }
   return <M extends T, R>(handler: (message: M, job: Job) => R) => {

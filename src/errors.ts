@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_SERVER_DURATION } from "./_duration.ts";
 
 /**
  * One problem reported by a Standard Schema validation.
@@ -286,9 +287,11 @@ export class RetryLaterError extends Error {
    */
   constructor(delay: number, message = `retry in ${delay} ms`, options?: ErrorOptions) {
     super(message, options);
-    if (!(Number.isFinite(delay) && delay >= 0)) {
+    // A nak delay travels as int64 nanoseconds.
+    if (!(Number.isFinite(delay) && delay >= 0 && delay <= MAX_SERVER_DURATION)) {
       throw new RangeError(
-        `Invalid RetryLaterError delay: expected milliseconds >= 0, got ${delay}`,
+        `Invalid RetryLaterError delay: expected milliseconds from 0 up to ` +
+          `${MAX_SERVER_DURATION} (about 292 years, the server's int64 nanoseconds), got ${delay}`,
       );
     }
     this.name = "RetryLaterError";

@@ -9,6 +9,7 @@ import type { Status } from "@nats-io/nats-core";
 import { availableParallelism } from "node:os";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import { redactCredentials } from "../_redact.ts";
+import { checkDuration, MAX_TIMER } from "../_duration.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
 import { isMissing, registerConsumer } from "./consumer.ts";
@@ -34,7 +35,10 @@ export interface ListenOptions {
   readonly burst?: boolean;
   /** Return after this many pull requests per actor (and their jobs). @default unlimited */
   readonly maxPolls?: number;
-  /** How long a pull request waits for messages on the server. @default 5000 */
+  /**
+   * How long a pull request waits for messages on the server, ms: up to 2,147,483,647
+   * (the longest timer the runtime keeps). @default 5000
+   */
   readonly pollDelay?: number;
   /** At most this many messages per pull request. @default each actor's `maxJobs` */
   readonly batch?: number;
@@ -67,7 +71,11 @@ export interface ListenOptions {
    * @default []
    */
   readonly processArgs?: readonly string[];
-  /** On shutdown, how long running jobs may finish before their signal aborts. @default 5000 */
+  /**
+   * On shutdown, how long running jobs may finish before their signal aborts, ms: from 0
+   * up to 2,147,483,647 (about 24.8 days, the longest timer the runtime keeps), or
+   * `Infinity` to wait for them however long they take. @default 5000
+   */
   readonly shutdownGrace?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
@@ -366,15 +374,15 @@ class ConnectedActorsImpl implements ConnectedActors {
   async listen(options: ListenOptions = {}): Promise<void> {
     positive("maxJobs", options.maxJobs, true);
     positive("maxPolls", options.maxPolls, true);
-    positive("pollDelay", options.pollDelay, false);
+    checkDuration("Invalid listen option", "pollDelay", options.pollDelay, { max: MAX_TIMER });
     positive("batch", options.batch, true);
     positive("maxThreads", options.maxThreads, true);
     positive("maxProcesses", options.maxProcesses, true);
-    if (options.shutdownGrace !== undefined && !(options.shutdownGrace >= 0)) {
-      throw new RangeError(
-        `Invalid listen option: shutdownGrace must be >= 0, got ${options.shutdownGrace}`,
-      );
-    }
+    checkDuration("Invalid listen option", "shutdownGrace", options.shutdownGrace, {
+      min: 0,
+      max: MAX_TIMER,
+      infinity: "wait for the running jobs however long they take",
+    });
     if (options.pullAhead !== undefined && typeof options.pullAhead !== "boolean") {
       throw new TypeError(
         `Invalid listen option: pullAhead must be a boolean, got ${String(options.pullAhead)}`,
@@ -503,7 +511,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         await Promise.race([
           this.connection.flush().catch(() => {}),
           new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.max(grace, 1000));
+            timer = setTimeout(resolve, Math.min(Math.max(grace, 1000), MAX_TIMER));
           }),
         ]);
         clearTimeout(timer);

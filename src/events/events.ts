@@ -10,6 +10,7 @@ import {
   type JetStreamManager,
   jetstreamManager,
 } from "@nats-io/jetstream";
+import { checkDuration, MAX_TIMER } from "../_duration.ts";
 import { NoStreamError } from "../errors.ts";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import {
@@ -188,8 +189,6 @@ export class Events {
 
 /** The server's "stream not found" error code. */
 const STREAM_NOT_FOUND = 10059;
-/** The longest `request()` timeout, in milliseconds (what a timer can hold). */
-const MAX_TIMEOUT = 2 ** 31 - 1;
 /** What a fire-and-forget emit returns: one settled promise, shared. */
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 
@@ -332,13 +331,9 @@ class ConnectedEventsImpl implements ConnectedEvents {
       );
     }
     const { timeout = 4000, signal } = options;
-    // Timers take at most 2^31-1 ms; a longer one would fire at once.
-    if (!(Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_TIMEOUT)) {
-      throw new RangeError(
-        `Cannot request event "${event.name}": timeout must be positive milliseconds ` +
-          `up to ${MAX_TIMEOUT}, got ${timeout}`,
-      );
-    }
+    checkDuration(`Cannot request event "${event.name}"`, "timeout", timeout, {
+      max: MAX_TIMER,
+    });
     signal?.throwIfAborted();
     if (this.#unverified(event as Event<unknown, unknown>)) {
       await this.#verify(event as Event<unknown, unknown>);
