@@ -194,10 +194,42 @@ test("ConnectedActors.listen refuses a shutdownGrace or pollDelay no timer can k
       /Invalid listen option: shutdownGrace must be milliseconds from 0 up to 2147483647 \(about 24\.8 days.*\), or Infinity \(wait for the running jobs however long they take\)/,
     );
   }
-  await assert.rejects(
-    actors.listen({ pollDelay: 2 ** 31 }),
-    /Invalid listen option: pollDelay must be positive milliseconds up to 2147483647/,
-  );
+  for (const pollDelay of [2 ** 31, 150]) {
+    await assert.rejects(
+      // Bounded, so that a listener that accepts it ends (it would pull nothing).
+      actors.listen({ pollDelay, signal: AbortSignal.timeout(1000), logger: quiet }),
+      /Invalid listen option: pollDelay must be milliseconds from 200 up to 2147483647/,
+    );
+  }
+});
+
+test("ConnectedActors.listen with the shortest pollDelay handles messages", async () => {
+  // The server refuses a pull whose heartbeat (at least 100 ms) exceeds half its expiry:
+  // with pollDelay under 200 a listener logged thousands of "400 Bad Request - heartbeat
+  // value too large" lines a second and handled nothing.
+  await using server = await startNatsServer();
+  const ev = new Event(uniqueName(), v.string());
+  let handled = 0;
+  const lines: string[] = [];
+  const logger: Logger = {
+    error: (m) => lines.push(m),
+    warn: (m) => lines.push(m),
+    info: () => {},
+  };
+  await using events = await new Events(ev).connect(server.url);
+  await using actors = await new Actors(
+    new Actor("quick-poll", ev, () => {
+      handled++;
+    }),
+  ).connect(server.url);
+  await actors.register();
+  const controller = new AbortController();
+  const listening = actors.listen({ signal: controller.signal, pollDelay: 200, logger });
+  await events.emit(ev, "x", { sync: true });
+  await until(() => handled === 1, 5000, "the message to be handled");
+  controller.abort();
+  await listening;
+  assert.deepEqual(lines, []);
 });
 
 test("ConnectedEvents.request refuses a timeout no timer can keep", async () => {

@@ -36,8 +36,9 @@ export interface ListenOptions {
   /** Return after this many pull requests per actor (and their jobs). @default unlimited */
   readonly maxPolls?: number;
   /**
-   * How long a pull request waits for messages on the server, ms: up to 2,147,483,647
-   * (the longest timer the runtime keeps). @default 5000
+   * How long a pull request waits for messages on the server, ms: from 200 (the server
+   * wants the request's heartbeat, at least 100 ms, within half of it) up to
+   * 2,147,483,647 (the longest timer the runtime keeps). @default 5000
    */
   readonly pollDelay?: number;
   /** At most this many messages per pull request. @default each actor's `maxJobs` */
@@ -374,7 +375,12 @@ class ConnectedActorsImpl implements ConnectedActors {
   async listen(options: ListenOptions = {}): Promise<void> {
     positive("maxJobs", options.maxJobs, true);
     positive("maxPolls", options.maxPolls, true);
-    checkDuration("Invalid listen option", "pollDelay", options.pollDelay, { max: MAX_TIMER });
+    // A waiting pull request asks for heartbeats (at least 100 ms apart) and the server
+    // refuses one whose heartbeat exceeds half its expiry: under 200 ms nothing is pulled.
+    checkDuration("Invalid listen option", "pollDelay", options.pollDelay, {
+      min: 200,
+      max: MAX_TIMER,
+    });
     positive("batch", options.batch, true);
     positive("maxThreads", options.maxThreads, true);
     positive("maxProcesses", options.maxProcesses, true);
