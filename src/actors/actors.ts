@@ -83,14 +83,16 @@ export interface ListenOptions {
 }
 
 /**
- * A live view of a listener, for liveness probes. A listener heals itself (see
- * RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums up.
+ * A live view of a listener, for readiness probes and dashboards. A listener heals itself
+ * (see RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums
+ * up. Not for liveness probes: it is unhealthy whenever NATS is down, and restarting the
+ * process then heals nothing.
  *
- * @example A liveness probe
+ * @example A readiness probe
  * ```ts
  * import type { ConnectedActors, Health } from "@walnats/walnats";
  *
- * function probe(conn: ConnectedActors): Response {
+ * function readiness(conn: ConnectedActors): Response {
  *   const health: Health = conn.health();
  *   return Response.json(health, { status: health.healthy ? 200 : 503 });
  * }
