@@ -278,11 +278,11 @@ const ACTOR_COUNTS: readonly string[] = ["maxAttempts", "maxAckPending", "maxJob
  * @returns the violation (WNS027), or `undefined`
  */
 export function checkActorOption(key: string, value: number): Violation | undefined {
-  const integer = ACTOR_COUNTS.includes(key);
-  if (!integer && !ACTOR_DURATIONS.includes(key)) return undefined;
-  if (!integer) {
+  if (!ACTOR_COUNTS.includes(key) && !ACTOR_DURATIONS.includes(key)) return undefined;
+  const range = ACTOR_DURATION_RANGES[key];
+  if (range !== undefined) {
     try {
-      checkDuration("actor option", key, value, ACTOR_DURATION_RANGES[key]);
+      checkDuration("actor option", key, value, range);
       return undefined;
     } catch (error) {
       return violation("WNS027", reason(error));
@@ -386,7 +386,9 @@ function numberValue(node: Node | undefined): number | undefined {
   if (node.type === "BinaryExpression" && node.operator in FOLD) {
     const left = numberValue(node.left);
     const right = numberValue(node.right);
-    return left === undefined || right === undefined ? undefined : FOLD[node.operator](left, right);
+    return left === undefined || right === undefined
+      ? undefined
+      : FOLD[node.operator]?.(left, right);
   }
   return undefined;
 }
@@ -454,7 +456,7 @@ const plugin: Deno.lint.Plugin = {
   rules: {
     "event-name": onNew("event", (ctx, [name]) => {
       const value = stringValue(name);
-      if (value !== undefined) report(ctx, name, checkEventName(value));
+      if (name && value !== undefined) report(ctx, name, checkEventName(value));
     }),
     "event-description": onNew("event", (ctx, [name, , options]) => {
       const node = option(options, "description");
@@ -465,7 +467,7 @@ const plugin: Deno.lint.Plugin = {
     }),
     "actor-name": onNew("actor", (ctx, [name]) => {
       const value = stringValue(name);
-      if (value !== undefined) report(ctx, name, checkActorName(value));
+      if (name && value !== undefined) report(ctx, name, checkActorName(value));
     }),
     "actor-description": onNew("actor", (ctx, [name, , , options]) => {
       const node = option(options, "description");

@@ -260,9 +260,9 @@ function withUrlCredentials(options: NatsConnectionOptions): NatsConnectionOptio
   if (options.servers === undefined) return options;
   const urls = [options.servers].flat();
   const split = urls.map(splitUrl);
+  const credentials = split.find((s) => s.credentials !== undefined)?.credentials;
+  if (credentials === undefined) return options;
   const found = split.filter((s) => s.credentials !== undefined);
-  if (found.length === 0) return options;
-  const credentials = found[0].credentials!;
   const listed = () => urls.map(redactCredentials).join(", ");
   if (found.some((s) => !sameCredentials(s.credentials!, credentials))) {
     throw new TypeError(
@@ -285,9 +285,10 @@ function withUrlCredentials(options: NatsConnectionOptions): NatsConnectionOptio
         "set others (user, pass, token or authenticator); give them in one place only",
     );
   }
+  const bare = split.map((s) => s.url);
   return {
     ...options,
     ...credentials,
-    servers: Array.isArray(options.servers) ? split.map((s) => s.url) : split[0].url,
+    servers: typeof options.servers === "string" ? bare.join() : bare,
   };
 }
