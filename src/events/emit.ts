@@ -26,18 +26,27 @@ export interface EmitOptions {
   /**
    * Deduplication id (`Nats-Msg-Id`): a second message with the same uid within the
    * stream's duplicate window is dropped by the server. Without it, a `CloudEvent` in
-   * `meta` gives its `id` (as the Python walnats does).
+   * `meta` gives its `id` (as the Python walnats does). Sent exactly as given: an empty
+   * uid, surrounding whitespace (NATS would trim it) or a line break is refused.
    */
   readonly uid?: string;
-  /** Trace id carried to the actor (`Walnats-Trace`). */
+  /** Trace id carried to the actor (`Walnats-Trace`); non-empty, as for `uid`. */
   readonly traceId?: string;
   /** Do not handle the message before this many milliseconds from now. @default 0 */
   readonly delay?: number;
-  /** Extra headers, or CloudEvents metadata as `ce-*` headers. */
+  /**
+   * Extra headers, or CloudEvents metadata as `ce-*` headers. `Nats-*` and `Walnats-*`
+   * names (any case) are reserved for the wire protocol; names are printable ASCII
+   * without spaces or `:`, values strings without line breaks or surrounding whitespace.
+   */
   readonly meta?: CloudEvent | Readonly<Record<string, string>> | undefined;
   /**
-   * Wait until the stream has stored the message and report duplicates.
-   * Without it the message is published with core NATS (faster, no confirmation).
+   * Wait until the stream has stored the message and report duplicates; throws
+   * `NoStreamError` when no stream takes the event, `EmitTimeoutError` when the answer
+   * does not come in time (the outcome is then unknown: retry with the same `uid`).
+   * Without it the message is published with core NATS (faster, no confirmation): one
+   * that no stream takes is lost without a word, unless the registry was connected
+   * with `verifyStreams: true`.
    * @default false
    */
   readonly sync?: boolean;
