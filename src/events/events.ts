@@ -202,6 +202,8 @@ class ConnectedEventsImpl implements ConnectedEvents {
   readonly #hooks: readonly EmitHook[];
   /** With `verifyStreams`: the events whose stream was found (`undefined`: no checks). */
   readonly #verified: Set<string> | undefined;
+  /** Checks under way, one per event, shared by the emits that wait for them. */
+  readonly #checks = new Map<string, Promise<void>>();
   #jsm: Promise<JetStreamManager> | undefined;
   #closed = false;
 
@@ -229,7 +231,17 @@ class ConnectedEventsImpl implements ConnectedEvents {
     return this.#verified !== undefined && !this.#verified.has(event?.name);
   }
 
-  async #verify(event: Event<unknown, unknown>): Promise<void> {
+  #verify(event: Event<unknown, unknown>): Promise<void> {
+    let check = this.#checks.get(event.name);
+    if (check === undefined) {
+      // A publisher that starts with a burst of emits asks the server once, not per emit.
+      check = this.#checkStream(event).finally(() => this.#checks.delete(event.name));
+      this.#checks.set(event.name, check);
+    }
+    return check;
+  }
+
+  async #checkStream(event: Event<unknown, unknown>): Promise<void> {
     this.#jsm ??= jetstreamManager(this.connection, { checkAPI: false });
     let subjects: readonly string[] | undefined;
     try {

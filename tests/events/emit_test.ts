@@ -57,7 +57,17 @@ test("ConnectedEvents.emit with verifyStreams checks each event once", async () 
   const e = new Event(uniqueName(), v.string());
   await using conn = await new Events(e).connect(server.url, { verifyStreams: true });
   await conn.register();
+  // A burst of first emits shares one check: count the stream info requests.
+  let infos = 0;
+  const spy = conn.connection.subscribe(`$JS.API.STREAM.INFO.${e.streamName}`, {
+    callback: () => void infos++,
+  });
+  await conn.connection.flush();
+  await Promise.all(Array.from({ length: 50 }, (_, i) => conn.emit(e, `burst ${i}`)));
   await conn.emit(e, "checked");
+  await conn.connection.flush();
+  spy.unsubscribe();
+  assert.equal(infos, 1);
   // The check's success is remembered for the connection: a stream deleted afterwards
   // is not noticed by plain emits (as documented), only by sync ones.
   await (await jetstreamManager(conn.connection)).streams.delete(e.streamName);
