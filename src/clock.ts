@@ -58,8 +58,9 @@ export interface ClockOptions {
    */
   readonly event?: Event<Date, unknown>;
   /**
-   * Time between ticks, in milliseconds, a positive integer. Ticks fall on
-   * multiples of it since the Unix epoch (UTC): with one hour, at every full hour.
+   * Time between ticks, in milliseconds, a positive integer up to 9,223,372,036,854
+   * (the longest duplicate window, which must cover it). Ticks fall on multiples of it
+   * since the Unix epoch (UTC): with one hour, at every full hour.
    * @default 60000
    */
   readonly period?: number;

@@ -317,9 +317,11 @@ function dateParts(format: Intl.DateTimeFormat, date: Date): Record<Field, numbe
  * ```
  *
  * @param maxJobs handler starts allowed per period, a positive integer
- * @param period the window, in milliseconds
+ * @param period the window, in milliseconds, up to 2,147,483,647 (the longest timer the
+ *   runtime keeps)
  * @returns a decorator for handlers of any message
  * @throws {RangeError} when `maxJobs` is not a positive integer or `period` not positive
+ *   or longer than a timer keeps
  */
 export function rateLimit(maxJobs: number, period: number): Decorator {
   if (!(typeof maxJobs === "number" && Number.isSafeInteger(maxJobs) && maxJobs > 0)) {
@@ -400,7 +402,10 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
  * ```
  */
 export interface RequireThatOptions {
-  /** Milliseconds between two checks of the predicate. @default 1000 */
+  /**
+   * Milliseconds between two checks of the predicate, up to 2,147,483,647 (the longest
+   * timer the runtime keeps). @default 1000
+   */
   readonly pause?: number;
 }
 

@@ -281,7 +281,8 @@ export class RetryLaterError extends Error {
   readonly delay: number;
   /**
    * Create the error.
-   * @param delay milliseconds to wait before the next attempt
+   * @param delay milliseconds to wait before the next attempt, from 0 up to
+   *   9,223,372,036,854 (the server reads a nak delay as int64 nanoseconds)
    * @param message why
    * @param options the cause, if any
    */
