@@ -378,25 +378,17 @@ export class Actor<T, R = never> {
       );
     }
     checkDescription("actor", name, options.description);
-    const positive = (key: string, value: number | undefined, integer: boolean) => {
-      if (value === undefined) return;
-      const ok = integer
-        ? Number.isSafeInteger(value) && value > 0
-        : Number.isFinite(value) && value > 0;
-      if (!ok) {
-        throw new RangeError(
-          `${where}: ${key} must be a positive ${
-            integer ? "integer" : "number of milliseconds"
-          }, got ${value}`,
-        );
+    const positive = (key: string, value: number | undefined) => {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+        throw new RangeError(`${where}: ${key} must be a positive integer, got ${value}`);
       }
     };
     // The server keeps ackWait and retry delays (nak) as int64 nanoseconds; jobTimeout
     // is a timer of this process.
     checkDuration(where, "ackWait", options.ackWait, { min: 1, max: MAX_SERVER_DURATION });
-    positive("maxAttempts", options.maxAttempts, true);
-    positive("maxAckPending", options.maxAckPending, true);
-    positive("maxJobs", options.maxJobs, true);
+    positive("maxAttempts", options.maxAttempts);
+    positive("maxAckPending", options.maxAckPending);
+    positive("maxJobs", options.maxJobs);
     checkDuration(where, "jobTimeout", options.jobTimeout, {
       max: MAX_TIMER,
       infinity: "no timeout",

@@ -247,17 +247,9 @@ export class Actors {
   }
 }
 
-function positive(name: string, value: number | undefined, integer: boolean): void {
-  if (value === undefined) return;
-  const ok = integer
-    ? Number.isSafeInteger(value) && value > 0
-    : Number.isFinite(value) && value > 0;
-  if (!ok) {
-    throw new RangeError(
-      `Invalid listen option: ${name} must be a positive ${
-        integer ? "integer" : "number"
-      }, got ${value}`,
-    );
+function positive(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new RangeError(`Invalid listen option: ${name} must be a positive integer, got ${value}`);
   }
 }
 
@@ -375,17 +367,17 @@ class ConnectedActorsImpl implements ConnectedActors {
   }
 
   async listen(options: ListenOptions = {}): Promise<void> {
-    positive("maxJobs", options.maxJobs, true);
-    positive("maxPolls", options.maxPolls, true);
+    positive("maxJobs", options.maxJobs);
+    positive("maxPolls", options.maxPolls);
     // A waiting pull request asks for heartbeats (at least 100 ms apart) and the server
     // refuses one whose heartbeat exceeds half its expiry: under 200 ms nothing is pulled.
     checkDuration("Invalid listen option", "pollDelay", options.pollDelay, {
       min: 200,
       max: MAX_TIMER,
     });
-    positive("batch", options.batch, true);
-    positive("maxThreads", options.maxThreads, true);
-    positive("maxProcesses", options.maxProcesses, true);
+    positive("batch", options.batch);
+    positive("maxThreads", options.maxThreads);
+    positive("maxProcesses", options.maxProcesses);
     checkDuration("Invalid listen option", "shutdownGrace", options.shutdownGrace, {
       min: 0,
       max: MAX_TIMER,
