@@ -34,7 +34,9 @@ export { Events } from "./src/events/events.ts";
 export { bytes, dateTime, defaultSerializer, text, typed } from "./src/events/schema.ts";
 export {
   ConsumerConfigError,
+  EmitTimeoutError,
   JobTimeoutError,
+  NoStreamError,
   RequestTimeoutError,
   ResponseError,
   RetryLaterError,

@@ -15,14 +15,14 @@
  * | WNS006 | `walnats/event-description` | event description is too long (over 4096 characters) |
  * | WNS011 | `walnats/limits` | limit must be positive |
  * | WNS012 | `walnats/limits` | age must be in milliseconds (a literal under 1000 looks like seconds) |
- * | WNS013 | `walnats/limits` | limit out of range: not an integer, or replicas over 5 *(walnats for Deno and Bun)* |
+ * | WNS013 | `walnats/limits` | limit out of range: not an integer, replicas over 5, a duration the server refuses (`age`, `duplicateWindow` under 100 ms or over its int64 nanoseconds) *(walnats for Deno and Bun)* |
  * | WNS021 | `walnats/actor-name` | actor name is empty |
  * | WNS022 | `walnats/actor-name` | actor name is too long |
  * | WNS023 | `walnats/actor-name` | actor name has invalid symbols (as events, and `.`) |
  * | WNS024 | `walnats/actor-name` | actor name should use kebab-case |
  * | WNS025 | `walnats/actor-description` | actor description is empty |
  * | WNS026 | `walnats/actor-description` | actor description is too long |
- * | WNS027 | `walnats/actor-options` | actor option must be positive: `ackWait`, `jobTimeout` (milliseconds), `maxAttempts`, `maxAckPending`, `maxJobs` (integers) *(walnats for Deno and Bun)* |
+ * | WNS027 | `walnats/actor-options` | actor option must be positive: `ackWait` (1 ms up to the server's int64 nanoseconds), `jobTimeout` (up to 2^31−1 ms, or `Infinity`), `maxAttempts`, `maxAckPending`, `maxJobs` (integers) *(walnats for Deno and Bun)* |
  *
  * It looks at `new Event(...)` and `new Actor(...)` where `Event` / `Actor` are
  * imported from walnats (a specifier containing `walnats`, or a path ending in
@@ -51,6 +51,12 @@ import {
   MAX_NAME_LENGTH,
 } from "../src/_names.ts";
 import { checkLimits, type Limits } from "../src/events/limits.ts";
+import {
+  checkDuration,
+  type DurationRange,
+  MAX_SERVER_DURATION,
+  MAX_TIMER,
+} from "../src/_duration.ts";
 
 /**
  * Every code the plugin reports, with its message.
@@ -251,6 +257,10 @@ export function checkLimit(key: string, value: number, event = "…"): Violation
 
 // As the Actor constructor checks them (tests/lint/plugin_test.ts holds the two together).
 const ACTOR_DURATIONS: readonly string[] = ["ackWait", "jobTimeout"];
+const ACTOR_DURATION_RANGES: Record<string, DurationRange> = {
+  ackWait: { min: 1, max: MAX_SERVER_DURATION },
+  jobTimeout: { max: MAX_TIMER, infinity: "no timeout" },
+};
 const ACTOR_COUNTS: readonly string[] = ["maxAttempts", "maxAckPending", "maxJobs"];
 
 /**
@@ -268,16 +278,18 @@ const ACTOR_COUNTS: readonly string[] = ["maxAttempts", "maxAckPending", "maxJob
  * @returns the violation (WNS027), or `undefined`
  */
 export function checkActorOption(key: string, value: number): Violation | undefined {
-  const integer = ACTOR_COUNTS.includes(key);
-  if (!integer && !ACTOR_DURATIONS.includes(key)) return undefined;
-  const ok = integer
-    ? Number.isSafeInteger(value) && value > 0
-    : Number.isFinite(value) && value > 0;
-  if (ok) return undefined;
-  return violation(
-    "WNS027",
-    `${key} must be a positive ${integer ? "integer" : "number of milliseconds"}, got ${value}`,
-  );
+  if (!ACTOR_COUNTS.includes(key) && !ACTOR_DURATIONS.includes(key)) return undefined;
+  const range = ACTOR_DURATION_RANGES[key];
+  if (range !== undefined) {
+    try {
+      checkDuration("actor option", key, value, range);
+      return undefined;
+    } catch (error) {
+      return violation("WNS027", reason(error));
+    }
+  }
+  if (Number.isSafeInteger(value) && value > 0) return undefined;
+  return violation("WNS027", `${key} must be a positive integer, got ${value}`);
 }
 
 type Node = Deno.lint.Node;

@@ -6,6 +6,7 @@
  * @module
  */
 import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { MAX_SERVER_DURATION } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 import { StreamConfigError } from "./errors.ts";
 import type { EmitOptions } from "./events/emit.ts";
@@ -57,8 +58,9 @@ export interface ClockOptions {
    */
   readonly event?: Event<Date, unknown>;
   /**
-   * Time between ticks, in milliseconds, a positive integer. Ticks fall on
-   * multiples of it since the Unix epoch (UTC): with one hour, at every full hour.
+   * Time between ticks, in milliseconds, a positive integer up to 9,223,372,036,854
+   * (the longest duplicate window, which must cover it). Ticks fall on multiples of it
+   * since the Unix epoch (UTC): with one hour, at every full hour.
    * @default 60000
    */
   readonly period?: number;
@@ -154,6 +156,13 @@ export class Clock {
       throw new RangeError(
         `Invalid period of Clock for event "${event.name}": must be a positive integer ` +
           `number of milliseconds, got ${describe(period)}`,
+      );
+    }
+    if (period > MAX_SERVER_DURATION) {
+      // No duplicate window (int64 nanoseconds on the server) can cover it.
+      throw new RangeError(
+        `Invalid period of Clock for event "${event.name}": must be at most ` +
+          `${MAX_SERVER_DURATION} ms (about 292 years, the longest duplicate window), got ${period}`,
       );
     }
     const window = event.limits.duplicateWindow;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Job } from "./actors/actor.ts";
+import { MAX_TIMER } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 
 /**
@@ -316,9 +317,11 @@ function dateParts(format: Intl.DateTimeFormat, date: Date): Record<Field, numbe
  * ```
  *
  * @param maxJobs handler starts allowed per period, a positive integer
- * @param period the window, in milliseconds
+ * @param period the window, in milliseconds, up to 2,147,483,647 (the longest timer the
+ *   runtime keeps)
  * @returns a decorator for handlers of any message
  * @throws {RangeError} when `maxJobs` is not a positive integer or `period` not positive
+ *   or longer than a timer keeps
  */
 export function rateLimit(maxJobs: number, period: number): Decorator {
   if (!(typeof maxJobs === "number" && Number.isSafeInteger(maxJobs) && maxJobs > 0)) {
@@ -329,6 +332,12 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
   if (!(typeof period === "number" && Number.isFinite(period) && period > 0)) {
     throw new RangeError(
       `Invalid period of rateLimit: must be a positive number of milliseconds, got ${kind(period)}`,
+    );
+  }
+  if (period > MAX_TIMER) {
+    throw new RangeError(
+      `Invalid period of rateLimit: must be at most ${MAX_TIMER} ms (about 24.8 days, the ` +
+        `longest timer the runtime keeps), got ${period}`,
     );
   }
   // Start times, past and reserved, ascending. Each is at least `period` after
@@ -393,7 +402,10 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
  * ```
  */
 export interface RequireThatOptions {
-  /** Milliseconds between two checks of the predicate. @default 1000 */
+  /**
+   * Milliseconds between two checks of the predicate, up to 2,147,483,647 (the longest
+   * timer the runtime keeps). @default 1000
+   */
   readonly pause?: number;
 }
 
@@ -445,6 +457,12 @@ export function requireThat<T = unknown>(
   if (!(typeof pause === "number" && Number.isFinite(pause) && pause > 0)) {
     throw new RangeError(
       `Invalid pause of requireThat: must be a positive number of milliseconds, got ${kind(pause)}`,
+    );
+  }
+  if (pause > MAX_TIMER) {
+    throw new RangeError(
+      `Invalid pause of requireThat: must be at most ${MAX_TIMER} ms (about 24.8 days, the ` +
+        `longest timer the runtime keeps), got ${pause}`,
     );
   }
   return <M extends T, R>(handler: (message: M, job: Job) => R) => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_SERVER_DURATION } from "./_duration.ts";
 
 /**
  * One problem reported by a Standard Schema validation.
@@ -280,15 +281,18 @@ export class RetryLaterError extends Error {
   readonly delay: number;
   /**
    * Create the error.
-   * @param delay milliseconds to wait before the next attempt
+   * @param delay milliseconds to wait before the next attempt, from 0 up to
+   *   9,223,372,036,854 (the server reads a nak delay as int64 nanoseconds)
    * @param message why
    * @param options the cause, if any
    */
   constructor(delay: number, message = `retry in ${delay} ms`, options?: ErrorOptions) {
     super(message, options);
-    if (!(Number.isFinite(delay) && delay >= 0)) {
+    // A nak delay travels as int64 nanoseconds.
+    if (!(Number.isFinite(delay) && delay >= 0 && delay <= MAX_SERVER_DURATION)) {
       throw new RangeError(
-        `Invalid RetryLaterError delay: expected milliseconds >= 0, got ${delay}`,
+        `Invalid RetryLaterError delay: expected milliseconds from 0 up to ` +
+          `${MAX_SERVER_DURATION} (about 292 years, the server's int64 nanoseconds), got ${delay}`,
       );
     }
     this.name = "RetryLaterError";
@@ -353,5 +357,108 @@ export class ConsumerConfigError extends Error {
     super(message, options);
     this.name = "ConsumerConfigError";
     this.actor = actor;
+  }
+}
+
+/**
+ * No stream takes the event's subject: the message was not stored. The streams are
+ * created by `Events.register()` (or `Actors.register()`). A sync emit always reports
+ * it; a plain emit only with the connect option `verifyStreams`.
+ *
+ * @example Register the streams when they are missing
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, Event, NoStreamError } from "@walnats/walnats";
+ *
+ * const orderPaid = new Event("order-paid", v.object({ id: v.number() }));
+ *
+ * async function pay(conn: ConnectedEvents, id: number): Promise<void> {
+ *   try {
+ *     await conn.emit(orderPaid, { id }, { sync: true });
+ *   } catch (error) {
+ *     if (!(error instanceof NoStreamError)) throw error;
+ *     await conn.register();
+ *     await conn.emit(orderPaid, { id }, { sync: true });
+ *   }
+ * }
+ * ```
+ */
+export class NoStreamError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /** The subject nothing stores (the event's name). */
+  readonly subject: string;
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param subject the subject emitted to
+   * @param options the client's error as cause
+   */
+  constructor(event: string, subject: string, options?: ErrorOptions) {
+    super(
+      `No stream for event "${event}" (subject "${subject}"): the message was not stored; ` +
+        "call Events.register() (or Actors.register()) first, and check that the server " +
+        "runs with JetStream",
+      options,
+    );
+    this.name = "NoStreamError";
+    this.event = event;
+    this.subject = subject;
+  }
+}
+
+/**
+ * A sync emit got no answer from the stream in time: the outcome is unknown, the
+ * message may have been stored. Emitting again with the same `uid` is safe within the
+ * stream's duplicate window (`limits.duplicateWindow`, 2 minutes by default): the
+ * stream drops the copy and the emit reports `duplicate: true`.
+ *
+ * @example Retry a sync emit safely
+ * ```ts
+ * import * as v from "valibot";
+ * import { type ConnectedEvents, EmitTimeoutError, Event } from "@walnats/walnats";
+ *
+ * const orderPaid = new Event("order-paid", v.object({ id: v.number() }));
+ *
+ * async function pay(conn: ConnectedEvents, id: number): Promise<void> {
+ *   const options = { uid: `order-${id}-paid`, sync: true } as const;
+ *   for (let attempt = 1; ; attempt++) {
+ *     try {
+ *       await conn.emit(orderPaid, { id }, options);
+ *       return;
+ *     } catch (error) {
+ *       if (!(error instanceof EmitTimeoutError) || attempt === 5) throw error;
+ *     }
+ *   }
+ * }
+ * ```
+ */
+export class EmitTimeoutError extends Error {
+  /** The event's name. */
+  readonly event: string;
+  /** The emit's `uid`, `undefined` when it had none. */
+  readonly uid: string | undefined;
+  /** Whether the message was stored is not known. */
+  readonly outcome: "unknown";
+  /**
+   * Create the error.
+   * @param event the event's name
+   * @param uid the emit's uid, if any
+   * @param options the client's timeout as cause
+   */
+  constructor(event: string, uid: string | undefined, options?: ErrorOptions) {
+    super(
+      `No answer from the stream of event "${event}" ` +
+        (uid === undefined ? "(no uid)" : `(uid ${JSON.stringify(uid)})`) +
+        " in time: the outcome is unknown, the message may have been stored; " +
+        (uid === undefined
+          ? "emitting it again may store it twice: pass a uid to make a retry safe"
+          : "emitting again with the same uid is safe within the stream's duplicate window"),
+      options,
+    );
+    this.name = "EmitTimeoutError";
+    this.event = event;
+    this.uid = uid;
+    this.outcome = "unknown";
   }
 }

@@ -86,9 +86,14 @@ export async function main(): Promise<void> {
 import { createServer } from "node:http";
 import type { ConnectedActors } from "@walnats/walnats";
 
-/** A liveness probe: 200 while the listener runs connected and no actor is healing. */
-export function serveHealth(actors: ConnectedActors, port: number): void {
-  createServer((_request, response) => {
+/**
+ * Two probes. Liveness (`/livez`) answers while the process does and never asks NATS:
+ * failing it in a NATS outage would restart every worker for nothing. Readiness
+ * (`/readyz`) is `health()`: 200 while the listener runs connected and no actor heals.
+ */
+export function serveProbes(actors: ConnectedActors, port: number): void {
+  createServer((request, response) => {
+    if (request.url === "/livez") return void response.end("ok");
     const health = actors.health();
     response.statusCode = health.listening && health.healthy ? 200 : 503;
     response.setHeader("content-type", "application/json");

@@ -33,7 +33,8 @@ export async function registerSubscriber(url: string): Promise<void> {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  globalThis.process.once("SIGINT", () => controller.abort());
+  globalThis.process.once("SIGTERM", () => controller.abort()); // what orchestrators send
+  globalThis.process.once("SIGINT", () => controller.abort()); // Ctrl-C
   console.log(`subscriber: listening on ${natsUrl}; Ctrl-C to stop`);
   await subscribe(natsUrl, controller.signal);
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkDuration, MAX_SERVER_DURATION, MAX_TIMER } from "../_duration.ts";
 import { checkDescription, checkName } from "../_names.ts";
 import type { Event } from "../events/event.ts";
 import { Priority } from "./priority.ts";
@@ -276,7 +277,11 @@ export interface Middleware {
 export interface ActorOptions {
   /** Stored with the consumer in the server. */
   readonly description?: string;
-  /** Redeliver a message when no ack or pulse arrived for this long (server-side). @default 16000 */
+  /**
+   * Redeliver a message when no ack or pulse arrived for this long (server-side), ms:
+   * from 1 up to 9,223,372,036,854 (the server's int64 nanoseconds).
+   * @default 16000
+   */
   readonly ackWait?: number;
   /** Give up (terminate) after this many failed attempts. @default unlimited */
   readonly maxAttempts?: number;
@@ -286,7 +291,12 @@ export interface ActorOptions {
   readonly middlewares?: readonly Middleware[];
   /** Jobs of this actor running at once in this process. @default 16 */
   readonly maxJobs?: number | undefined;
-  /** Abort the job (its `signal`) and fail it after this long. @default 32000 */
+  /**
+   * Abort the job (its `signal`) and fail it after this long, ms: up to 2,147,483,647
+   * (about 24.8 days, the longest timer the runtime keeps), or `Infinity` for no timeout
+   * (the job runs until it ends or the listener shuts down; pulses keep its message).
+   * @default 32000
+   */
   readonly jobTimeout?: number;
   /**
    * Where the handler runs: `"main"`, `"thread"` (Web Workers) or `"process"` (worker
@@ -295,8 +305,9 @@ export interface ActorOptions {
    */
   readonly executeIn?: ExecuteIn;
   /**
-   * Delay before each retry: the first retry waits `retryDelay[0]`, later ones the
-   * next item, then the last one. @default [500, 1000, 2000, 4000]
+   * Delay before each retry, ms: the first retry waits `retryDelay[0]`, later ones the
+   * next item, then the last one. Each from 0 up to 9,223,372,036,854 (the server's
+   * int64 nanoseconds). @default [500, 1000, 2000, 4000]
    */
   readonly retryDelay?: readonly number[];
   /** Send an in-progress ack every `ackWait / 2` while the handler runs. @default true */
@@ -377,7 +388,8 @@ export class Actor<T, R = never> {
    * @param options limits, retries, timeouts, priority, middlewares
    * @throws {TypeError} for an invalid name, description or option type, and for a
    *   plain function with `executeIn` other than `"main"`
-   * @throws {RangeError} for a non-positive number where one is required
+   * @throws {RangeError} for a non-positive number where one is required, and a duration
+   *   the runtime or the server cannot keep
    */
   constructor(
     name: string,
@@ -396,32 +408,27 @@ export class Actor<T, R = never> {
       );
     }
     checkDescription("actor", name, options.description);
-    const positive = (key: string, value: number | undefined, integer: boolean) => {
-      if (value === undefined) return;
-      const ok = integer
-        ? Number.isSafeInteger(value) && value > 0
-        : Number.isFinite(value) && value > 0;
-      if (!ok) {
-        throw new RangeError(
-          `${where}: ${key} must be a positive ${
-            integer ? "integer" : "number of milliseconds"
-          }, got ${value}`,
-        );
+    const positive = (key: string, value: number | undefined) => {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+        throw new RangeError(`${where}: ${key} must be a positive integer, got ${value}`);
       }
     };
-    positive("ackWait", options.ackWait, false);
-    positive("maxAttempts", options.maxAttempts, true);
-    positive("maxAckPending", options.maxAckPending, true);
-    positive("maxJobs", options.maxJobs, true);
-    positive("jobTimeout", options.jobTimeout, false);
+    // The server keeps ackWait and retry delays (nak) as int64 nanoseconds; jobTimeout
+    // is a timer of this process.
+    checkDuration(where, "ackWait", options.ackWait, { min: 1, max: MAX_SERVER_DURATION });
+    positive("maxAttempts", options.maxAttempts);
+    positive("maxAckPending", options.maxAckPending);
+    positive("maxJobs", options.maxJobs);
+    checkDuration(where, "jobTimeout", options.jobTimeout, {
+      max: MAX_TIMER,
+      infinity: "no timeout",
+    });
     const retryDelay = options.retryDelay ?? [500, 1000, 2000, 4000];
     if (!Array.isArray(retryDelay) || retryDelay.length === 0) {
       throw new TypeError(`${where}: retryDelay must be a non-empty array of milliseconds`);
     }
     for (const delay of retryDelay) {
-      if (!(Number.isFinite(delay) && delay >= 0)) {
-        throw new RangeError(`${where}: retryDelay items must be milliseconds >= 0, got ${delay}`);
-      }
+      checkDuration(where, "retryDelay items", delay, { min: 0, max: MAX_SERVER_DURATION });
     }
     const executeIn = options.executeIn ?? ExecuteIn.MAIN;
     if (!Object.values(ExecuteIn).includes(executeIn)) {

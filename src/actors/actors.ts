@@ -8,6 +8,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { Status } from "@nats-io/nats-core";
 import { availableParallelism } from "node:os";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
+import { redactCredentials } from "../_redact.ts";
+import { checkDuration, MAX_TIMER } from "../_duration.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
 import { isMissing, registerConsumer } from "./consumer.ts";
@@ -33,7 +35,11 @@ export interface ListenOptions {
   readonly burst?: boolean;
   /** Return after this many pull requests per actor (and their jobs). @default unlimited */
   readonly maxPolls?: number;
-  /** How long a pull request waits for messages on the server. @default 5000 */
+  /**
+   * How long a pull request waits for messages on the server, ms: from 200 (the server
+   * wants the request's heartbeat, at least 100 ms, within half of it) up to
+   * 2,147,483,647 (the longest timer the runtime keeps). @default 5000
+   */
   readonly pollDelay?: number;
   /** At most this many messages per pull request. @default each actor's `maxJobs` */
   readonly batch?: number;
@@ -66,21 +72,27 @@ export interface ListenOptions {
    * @default []
    */
   readonly processArgs?: readonly string[];
-  /** On shutdown, how long running jobs may finish before their signal aborts. @default 5000 */
+  /**
+   * On shutdown, how long running jobs may finish before their signal aborts, ms: from 0
+   * up to 2,147,483,647 (about 24.8 days, the longest timer the runtime keeps), or
+   * `Infinity` to wait for them however long they take. @default 5000
+   */
   readonly shutdownGrace?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
 }
 
 /**
- * A live view of a listener, for liveness probes. A listener heals itself (see
- * RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums up.
+ * A live view of a listener, for readiness probes and dashboards. A listener heals itself
+ * (see RELIABILITY.md): `healing.state` says whether it is doing so now, and `healthy` sums
+ * up. Not for liveness probes: it is unhealthy whenever NATS is down, and restarting the
+ * process then heals nothing.
  *
- * @example A liveness probe
+ * @example A readiness probe
  * ```ts
  * import type { ConnectedActors, Health } from "@walnats/walnats";
  *
- * function probe(conn: ConnectedActors): Response {
+ * function readiness(conn: ConnectedActors): Response {
  *   const health: Health = conn.health();
  *   return Response.json(health, { status: health.healthy ? 200 : 503 });
  * }
@@ -242,17 +254,9 @@ export class Actors {
   }
 }
 
-function positive(name: string, value: number | undefined, integer: boolean): void {
-  if (value === undefined) return;
-  const ok = integer
-    ? Number.isSafeInteger(value) && value > 0
-    : Number.isFinite(value) && value > 0;
-  if (!ok) {
-    throw new RangeError(
-      `Invalid listen option: ${name} must be a positive ${
-        integer ? "integer" : "number"
-      }, got ${value}`,
-    );
+function positive(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new RangeError(`Invalid listen option: ${name} must be a positive integer, got ${value}`);
   }
 }
 
@@ -295,31 +299,32 @@ class ConnectedActorsImpl implements ConnectedActors {
     for await (const status of this.#status) {
       const listening = this.#listening;
       const logger = listening?.logger;
+      const server = "server" in status ? redactCredentials(String(status.server)) : "";
       switch (status.type) {
         case "disconnect":
           this.#connected = false;
-          logger?.warn(`disconnected from ${status.server}; reconnecting`, {
-            server: status.server,
-          });
+          logger?.warn(`disconnected from ${server}; reconnecting`, { server });
           break;
         case "reconnecting":
           this.#connected = false;
           break;
         case "reconnect":
           this.#connected = true;
-          logger?.info(`reconnected to ${status.server}`, { server: status.server });
+          logger?.info(`reconnected to ${server}`, { server });
           // Pull requests sent before died with the old link (or the old server).
-          listening?.healer.checkAll(`reconnected to ${status.server}`);
+          listening?.healer.checkAll(`reconnected to ${server}`);
           break;
         case "ldm":
-          logger?.warn(`server ${status.server} is shutting down (lame duck mode)`);
+          logger?.warn(`server ${server} is shutting down (lame duck mode)`);
           break;
         case "staleConnection":
           this.#connected = false;
           logger?.warn("the connection is stale (no answer to pings); reconnecting");
           break;
         case "error":
-          logger?.warn(`server error: ${status.error.message}`, { error: status.error });
+          logger?.warn(`server error: ${redactCredentials(status.error.message)}`, {
+            error: status.error,
+          });
           break;
         case "close":
           this.#connected = false;
@@ -370,17 +375,22 @@ class ConnectedActorsImpl implements ConnectedActors {
   }
 
   async listen(options: ListenOptions = {}): Promise<void> {
-    positive("maxJobs", options.maxJobs, true);
-    positive("maxPolls", options.maxPolls, true);
-    positive("pollDelay", options.pollDelay, false);
-    positive("batch", options.batch, true);
-    positive("maxThreads", options.maxThreads, true);
-    positive("maxProcesses", options.maxProcesses, true);
-    if (options.shutdownGrace !== undefined && !(options.shutdownGrace >= 0)) {
-      throw new RangeError(
-        `Invalid listen option: shutdownGrace must be >= 0, got ${options.shutdownGrace}`,
-      );
-    }
+    positive("maxJobs", options.maxJobs);
+    positive("maxPolls", options.maxPolls);
+    // A waiting pull request asks for heartbeats (at least 100 ms apart) and the server
+    // refuses one whose heartbeat exceeds half its expiry: under 200 ms nothing is pulled.
+    checkDuration("Invalid listen option", "pollDelay", options.pollDelay, {
+      min: 200,
+      max: MAX_TIMER,
+    });
+    positive("batch", options.batch);
+    positive("maxThreads", options.maxThreads);
+    positive("maxProcesses", options.maxProcesses);
+    checkDuration("Invalid listen option", "shutdownGrace", options.shutdownGrace, {
+      min: 0,
+      max: MAX_TIMER,
+      infinity: "wait for the running jobs however long they take",
+    });
     if (options.pullAhead !== undefined && typeof options.pullAhead !== "boolean") {
       throw new TypeError(
         `Invalid listen option: pullAhead must be a boolean, got ${String(options.pullAhead)}`,
@@ -509,7 +519,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         await Promise.race([
           this.connection.flush().catch(() => {}),
           new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.max(grace, 1000));
+            timer = setTimeout(resolve, Math.min(Math.max(grace, 1000), MAX_TIMER));
           }),
         ]);
         clearTimeout(timer);

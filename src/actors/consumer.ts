@@ -12,13 +12,8 @@ import {
   JetStreamApiError,
   type JetStreamManager,
 } from "@nats-io/jetstream";
-import {
-  createInbox,
-  type Msg,
-  nanos,
-  type NatsConnection,
-  type Subscription,
-} from "@nats-io/nats-core";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { toNanos } from "../_duration.ts";
 import { ConsumerConfigError } from "../errors.ts";
 import { registerStream } from "../events/stream.ts";
 import type { Actor } from "./actor.ts";
@@ -45,7 +40,7 @@ export function consumerConfig(
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: actor.event.name,
-    ack_wait: nanos(actor.ackWait),
+    ack_wait: toNanos(actor.ackWait),
     max_deliver: maxDeliver(actor),
     max_ack_pending: actor.maxAckPending,
   };
@@ -300,11 +295,11 @@ export class Puller {
     // request waiting (it shows in num_waiting) when its messages went to other requests
     // first, and without an expiry nothing would ever end it.
     const body: Record<string, unknown> = this.#options.noWait
-      ? { batch, no_wait: true, expires: nanos(this.#options.expires) }
+      ? { batch, no_wait: true, expires: toNanos(this.#options.expires) }
       : {
         batch,
-        expires: nanos(this.#options.expires),
-        idle_heartbeat: nanos(this.#options.heartbeat),
+        expires: toNanos(this.#options.expires),
+        idle_heartbeat: toNanos(this.#options.heartbeat),
       };
     this.#nc.publish(this.#subject, JSON.stringify(body), { reply: `${this.#prefix}.${token}` });
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MAX_TIMER } from "../_duration.ts";
 
 /** Something that can be told the job is still running (an in-progress ack). */
 export interface Pulsable {
@@ -126,13 +127,17 @@ export class JobClock {
     this.#running.add(job);
     if (this.#pulseEvery !== undefined) {
       // Sweep twice per period: no job goes longer than one period without a pulse.
-      this.#pulser ??= setInterval(this.#pulse, this.#pulseEvery / 2);
+      // An interval beyond what a timer keeps would fire every millisecond (ackWait of
+      // months): pulse more often than needed instead.
+      this.#pulser ??= setInterval(this.#pulse, Math.min(this.#pulseEvery / 2, MAX_TIMER));
     }
   }
 
   /** The handler started (at `now`, `performance.now()`): its timeout runs from then. */
   startTimeout(job: JobControl, now: number = performance.now()): void {
     job.started = now;
+    // jobTimeout Infinity: no timeout, no timer (one of Infinity ms would fire at once).
+    if (this.#timeout === Infinity) return;
     this.#timed.add(job);
     this.#timer ??= setTimeout(this.#expire, this.#timeout);
   }

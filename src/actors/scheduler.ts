@@ -798,8 +798,9 @@ export class ActorRunner {
     await this.#puller.drain();
     if (this.#inflight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      // shutdownGrace Infinity: wait for the jobs, however long they take.
       const graceOver = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, grace);
+        if (grace !== Infinity) timer = setTimeout(resolve, grace);
       });
       await Promise.race([this.#allSettled(), graceOver]);
       clearTimeout(timer);

@@ -6,6 +6,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { consoleLogger } from "../_logger.ts";
+import { EmitTimeoutError, NoStreamError } from "../errors.ts";
 import { buildHeaders, MAX_DELAY_UNTIL } from "../headers.ts";
 import type { CloudEvent } from "./cloud_event.ts";
 import type { Event } from "./event.ts";
@@ -25,18 +26,27 @@ export interface EmitOptions {
   /**
    * Deduplication id (`Nats-Msg-Id`): a second message with the same uid within the
    * stream's duplicate window is dropped by the server. Without it, a `CloudEvent` in
-   * `meta` gives its `id` (as the Python walnats does).
+   * `meta` gives its `id` (as the Python walnats does). Sent exactly as given: an empty
+   * uid, surrounding whitespace (NATS would trim it) or a line break is refused.
    */
   readonly uid?: string;
-  /** Trace id carried to the actor (`Walnats-Trace`). */
+  /** Trace id carried to the actor (`Walnats-Trace`); non-empty, as for `uid`. */
   readonly traceId?: string;
   /** Do not handle the message before this many milliseconds from now. @default 0 */
   readonly delay?: number;
-  /** Extra headers, or CloudEvents metadata as `ce-*` headers. */
+  /**
+   * Extra headers, or CloudEvents metadata as `ce-*` headers. `Nats-*` and `Walnats-*`
+   * names (any case) are reserved for the wire protocol; names are printable ASCII
+   * without spaces or `:`, values strings without line breaks or surrounding whitespace.
+   */
   readonly meta?: CloudEvent | Readonly<Record<string, string>> | undefined;
   /**
-   * Wait until the stream has stored the message and report duplicates.
-   * Without it the message is published with core NATS (faster, no confirmation).
+   * Wait until the stream has stored the message and report duplicates; throws
+   * `NoStreamError` when no stream takes the event, `EmitTimeoutError` when the answer
+   * does not come in time (the outcome is then unknown: retry with the same `uid`).
+   * Without it the message is published with core NATS (faster, no confirmation): one
+   * that no stream takes is lost without a word, unless the registry was connected
+   * with `verifyStreams: true`.
    * @default false
    */
   readonly sync?: boolean;
@@ -89,7 +99,7 @@ export function encodeOutgoing<T>(
   reply?: string,
   extra?: Readonly<Record<string, string>>,
 ): Outgoing | Promise<Outgoing> {
-  checkOptions(event, options);
+  checkOptions(event, options, reply === undefined ? "emit" : "request");
   // Synchronous schemas and serializers (the common case) take no promise at all:
   // emit is on every publisher's hot path. The label of a validation error is made
   // only when there is one.
@@ -264,27 +274,90 @@ export function startEmitHooks(
   };
 }
 
-function checkOptions(event: Event<unknown, unknown>, options: EmitOptions): void {
+function checkOptions(
+  event: Event<unknown, unknown>,
+  options: EmitOptions,
+  operation: "emit" | "request",
+): void {
   if (options === NO_OPTIONS) return;
-  const { uid, traceId, delay } = options;
-  if (uid !== undefined && (typeof uid !== "string" || uid === "")) {
-    throw new TypeError(`${cannotEmit(event)}: uid must be a non-empty string`);
-  }
-  if (traceId !== undefined && typeof traceId !== "string") {
-    throw new TypeError(`${cannotEmit(event)}: traceId must be a string`);
-  }
+  const { uid, traceId, delay, meta } = options;
+  const cannot = () => `Cannot ${operation} event "${event.name}"`;
+  if (uid !== undefined) checkHeaderValue(cannot, "uid", uid);
+  if (traceId !== undefined) checkHeaderValue(cannot, "traceId", traceId);
   if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0)) {
     throw new RangeError(
-      `${cannotEmit(event)}: delay must be a non-negative number of milliseconds, got ${delay}`,
+      `${cannot()}: delay must be a non-negative number of milliseconds, got ${delay}`,
     );
   }
   if (delay !== undefined && Date.now() + delay > MAX_DELAY_UNTIL) {
-    throw new RangeError(`${cannotEmit(event)}: delay ${delay} ms ends after the year 2255`);
+    throw new RangeError(`${cannot()}: delay ${delay} ms ends after the year 2255`);
+  }
+  if (meta !== undefined) checkMeta(cannot, meta);
+}
+
+/**
+ * A header value goes on the wire as is: NATS forbids CR and LF in it, and nats.js
+ * trims surrounding whitespace, which would change a uid (and so deduplication)
+ * without a word. Refuse instead of changing it.
+ */
+function checkHeaderValue(
+  cannot: () => string,
+  key: string,
+  value: unknown,
+  empty = false,
+): void {
+  if (typeof value !== "string" || (value === "" && !empty)) {
+    throw new TypeError(
+      `${cannot()}: ${key} must be a ${empty ? "" : "non-empty "}string, got ${show(value)}`,
+    );
+  }
+  if (/[\r\n]/.test(value)) {
+    throw new TypeError(`${cannot()}: ${key} ${show(value)} contains a line break (CR or LF)`);
+  }
+  if (value.trim() !== value) {
+    throw new TypeError(
+      `${cannot()}: ${key} ${show(value)} starts or ends with whitespace, which NATS ` +
+        "headers drop; remove it",
+    );
   }
 }
 
-function cannotEmit(event: Event<unknown, unknown>): string {
-  return `Cannot emit event "${event.name}"`;
+/** Header names the caller may not set through `meta`: the wire protocol's own. */
+const RESERVED = /^(nats|walnats)-/i;
+/** What NATS allows in a header name: printable ASCII without space and ':'. */
+const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
+function checkMeta(
+  cannot: () => string,
+  meta: CloudEvent | Readonly<Record<string, string>>,
+): void {
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+    throw new TypeError(
+      `${cannot()}: meta must be a CloudEvent or an object of header names to strings`,
+    );
+  }
+  const pairs = "headers" in meta && typeof meta.headers === "function"
+    ? (meta as CloudEvent).headers()
+    : Object.entries(meta as Record<string, unknown>);
+  for (const [name, value] of pairs) {
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(
+        `${cannot()}: meta header name ${show(name)} is invalid: NATS header names are ` +
+          "non-empty printable ASCII without spaces or ':'",
+      );
+    }
+    if (RESERVED.test(name)) {
+      throw new TypeError(
+        `${cannot()}: meta header "${name}" is reserved (Nats-* and Walnats-* headers carry ` +
+          "the wire protocol); use the options uid, traceId and delay instead",
+      );
+    }
+    checkHeaderValue(cannot, `meta header "${name}"`, value, true);
+  }
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value.slice(0, 64)) : String(value);
 }
 
 /** Publish an encoded message with core NATS (no confirmation). */
@@ -292,18 +365,37 @@ export function publishCore(nc: NatsConnection, subject: string, out: Outgoing):
   nc.publish(subject, out.data, out.headers ? { headers: out.headers } : undefined);
 }
 
-/** Publish an encoded message: core NATS, or JetStream with the stream's ack. */
+/**
+ * Publish an encoded message: core NATS, or JetStream with the stream's ack.
+ *
+ * @throws {NoStreamError} with `sync`, when no stream takes the subject
+ * @throws {EmitTimeoutError} with `sync`, when the stream's answer did not come in time
+ */
 export async function publish(
   nc: NatsConnection,
   js: JetStreamClient,
-  subject: string,
+  event: Event<unknown, unknown>,
   out: Outgoing,
-  sync: boolean,
+  options: EmitOptions,
 ): Promise<EmitResult | undefined> {
-  if (!sync) {
+  const subject = event.name;
+  if (!options.sync) {
     publishCore(nc, subject, out);
     return undefined;
   }
-  const ack = await js.publish(subject, out.data, out.headers ? { headers: out.headers } : {});
-  return { seq: ack.seq, duplicate: ack.duplicate };
+  try {
+    const ack = await js.publish(subject, out.data, out.headers ? { headers: out.headers } : {});
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  } catch (error) {
+    const name = (error as Error | undefined)?.name;
+    // nats.js reports "no responders" on a JetStream subject as "jetstream is not
+    // enabled": nothing listens on it, so no stream stored the message.
+    if (name === "JetStreamNotEnabled" || name === "NoResponders") {
+      throw new NoStreamError(event.name, subject, { cause: error });
+    }
+    if (name === "TimeoutError") {
+      throw new EmitTimeoutError(event.name, options.uid, { cause: error });
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import {
+  jetstream,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { checkDuration, MAX_TIMER } from "../_duration.ts";
+import { NoStreamError } from "../errors.ts";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import {
   type EmitHook,
@@ -38,6 +46,16 @@ export interface EventsConnectOptions {
    * e.g. `otel().emitHook` for tracing. @default []
    */
   readonly emitHooks?: readonly EmitHook[];
+  /**
+   * Check once per event, on its first `emit` or `request` over this connection, that
+   * its stream exists, and fail with {@linkcode NoStreamError} when it does not. A plain
+   * emit (without `sync`) to a subject no stream takes is otherwise lost without a word;
+   * a sync emit reports it anyway. The check costs one round trip per event (its
+   * success is remembered; a failure is not, so a later call checks again). A stream
+   * deleted after the check is not noticed.
+   * @default false
+   */
+  readonly verifyStreams?: boolean;
 }
 
 /**
@@ -68,15 +86,26 @@ export interface ConnectedEvents extends AsyncDisposable {
   /**
    * Emit an event. The message is validated first: when invalid nothing is sent.
    * With `sync: true` waits for the stream and resolves with `{ seq, duplicate }`.
+   *
+   * Without `sync` the message is published with core NATS and nothing confirms it:
+   * when no stream takes the event's subject (`register()` was not called) it is lost
+   * without a word, unless the registry was connected with `verifyStreams: true`.
    * @throws {ValidationError} the message does not match the event's schema
-   * @throws {TypeError} the event is not in the registry, or the connection is closed
+   * @throws {TypeError} the event is not in the registry, the connection is closed, or
+   *   an option is invalid (a `uid` with surrounding whitespace, a reserved `meta` header)
+   * @throws {NoStreamError} no stream stores the event (sync, or `verifyStreams`)
+   * @throws {EmitTimeoutError} sync: the stream did not answer in time; the outcome is
+   *   unknown, emit again with the same `uid`
    */
   emit<T>(
     event: Event<T, unknown>,
     message: T,
     options: EmitOptions & { sync: true },
   ): Promise<EmitResult>;
-  /** Emit an event without waiting for the stream (core NATS publish). */
+  /**
+   * Emit an event without waiting for the stream (core NATS publish): a message no
+   * stream takes is lost without a word unless the connect option `verifyStreams` is on.
+   */
   emit<T>(
     event: Event<T, unknown>,
     message: T,
@@ -146,13 +175,20 @@ export class Events {
     server?: ServerOrConnection,
     options: EventsConnectOptions = {},
   ): Promise<ConnectedEvents> {
+    if (options.verifyStreams !== undefined && typeof options.verifyStreams !== "boolean") {
+      throw new TypeError(
+        `Invalid Events.connect option: verifyStreams must be a boolean, got ${
+          String(options.verifyStreams)
+        }`,
+      );
+    }
     const { nc, owned } = await useConnection(server);
-    return new ConnectedEventsImpl(this.events, nc, owned, options.emitHooks ?? []);
+    return new ConnectedEventsImpl(this.events, nc, owned, options);
   }
 }
 
-/** The longest `request()` timeout, in milliseconds (what a timer can hold). */
-const MAX_TIMEOUT = 2 ** 31 - 1;
+/** The server's "stream not found" error code. */
+const STREAM_NOT_FOUND = 10059;
 /** What a fire-and-forget emit returns: one settled promise, shared. */
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 
@@ -164,13 +200,18 @@ class ConnectedEventsImpl implements ConnectedEvents {
   readonly #js: JetStreamClient;
   readonly #mux: ResponseMux;
   readonly #hooks: readonly EmitHook[];
+  /** With `verifyStreams`: the events whose stream was found (`undefined`: no checks). */
+  readonly #verified: Set<string> | undefined;
+  /** Checks under way, one per event, shared by the emits that wait for them. */
+  readonly #checks = new Map<string, Promise<void>>();
+  #jsm: Promise<JetStreamManager> | undefined;
   #closed = false;
 
   constructor(
     events: readonly Event<unknown, unknown>[],
     nc: NatsConnection,
     owned: boolean,
-    hooks: readonly EmitHook[],
+    options: EventsConnectOptions,
   ) {
     this.connection = nc;
     this.#events = new Set(events);
@@ -178,7 +219,46 @@ class ConnectedEventsImpl implements ConnectedEvents {
     this.#owned = owned;
     this.#js = jetstream(nc);
     this.#mux = new ResponseMux(nc);
-    this.#hooks = [...hooks];
+    this.#hooks = [...(options.emitHooks ?? [])];
+    this.#verified = options.verifyStreams ? new Set() : undefined;
+  }
+
+  /**
+   * With `verifyStreams`, whether the event's stream must still be checked. Only the
+   * first emit of each event pays for it; the fast path stays synchronous after.
+   */
+  #unverified(event: Event<unknown, unknown>): boolean {
+    return this.#verified !== undefined && !this.#verified.has(event?.name);
+  }
+
+  #verify(event: Event<unknown, unknown>): Promise<void> {
+    let check = this.#checks.get(event.name);
+    if (check === undefined) {
+      // A publisher that starts with a burst of emits asks the server once, not per emit.
+      check = this.#checkStream(event).finally(() => this.#checks.delete(event.name));
+      this.#checks.set(event.name, check);
+    }
+    return check;
+  }
+
+  async #checkStream(event: Event<unknown, unknown>): Promise<void> {
+    this.#jsm ??= jetstreamManager(this.connection, { checkAPI: false });
+    let subjects: readonly string[] | undefined;
+    try {
+      subjects = (await (await this.#jsm).streams.info(event.streamName)).config.subjects;
+    } catch (error) {
+      const name = (error as Error | undefined)?.name;
+      if (
+        (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) ||
+        name === "JetStreamNotEnabled" || name === "NoResponders"
+      ) {
+        throw new NoStreamError(event.name, event.name, { cause: error });
+      }
+      throw error;
+    }
+    // A stream of that name that does not take the subject stores nothing either.
+    if (!subjects?.includes(event.name)) throw new NoStreamError(event.name, event.name);
+    this.#verified!.add(event.name);
   }
 
   async register(options?: RegisterStreamsOptions): Promise<void> {
@@ -202,7 +282,7 @@ class ConnectedEventsImpl implements ConnectedEvents {
     message: T,
     options?: EmitOptions,
   ): Promise<EmitResult | undefined> {
-    if (this.#hooks.length !== 0 || options?.sync === true) {
+    if (this.#hooks.length !== 0 || options?.sync === true || this.#unverified(event)) {
       // Hooks get the call's own options object, as they always have.
       return this.#emitFully(event, message, options === undefined ? {} : options);
     }
@@ -238,12 +318,14 @@ class ConnectedEventsImpl implements ConnectedEvents {
     });
     try {
       const out = await encodeOutgoing(event, message, options, undefined, hooks.headers);
+      // Sync emits learn of a missing stream from the publish itself.
+      if (!options.sync && this.#unverified(event)) await this.#verify(event);
       const result = await publish(
         this.connection,
         this.#js,
-        event.name,
+        event as Event<unknown, unknown>,
         out,
-        options.sync ?? false,
+        options,
       );
       hooks.end({ result });
       return result;
@@ -261,14 +343,13 @@ class ConnectedEventsImpl implements ConnectedEvents {
       );
     }
     const { timeout = 4000, signal } = options;
-    // Timers take at most 2^31-1 ms; a longer one would fire at once.
-    if (!(Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_TIMEOUT)) {
-      throw new RangeError(
-        `Cannot request event "${event.name}": timeout must be positive milliseconds ` +
-          `up to ${MAX_TIMEOUT}, got ${timeout}`,
-      );
-    }
+    checkDuration(`Cannot request event "${event.name}"`, "timeout", timeout, {
+      max: MAX_TIMER,
+    });
     signal?.throwIfAborted();
+    if (this.#unverified(event as Event<unknown, unknown>)) {
+      await this.#verify(event as Event<unknown, unknown>);
+    }
     const { inbox, response } = this.#mux.wait(event, { timeout, signal });
     const hooks = startEmitHooks(this.#hooks, {
       event: event as Event<unknown, unknown>,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkDuration, MAX_SERVER_DURATION, MIN_STREAM_DURATION } from "../_duration.ts";
 
 /**
  * Limits of an event's stream, all optional. When one is reached, the oldest
@@ -16,7 +17,10 @@
  * ```
  */
 export interface Limits {
-  /** Drop messages older than this, in milliseconds. @default unlimited */
+  /**
+   * Drop messages older than this, in milliseconds: from 100 up to 9,223,372,036,854
+   * (the server's int64 nanoseconds), or `Infinity` for no limit. @default unlimited
+   */
   readonly age?: number;
   /** At most this many actors (consumers) on the event. @default unlimited */
   readonly consumers?: number;
@@ -28,7 +32,10 @@ export interface Limits {
   readonly messageSize?: number;
   /** Copies of the stream in a cluster (1 to 5). @default 1 */
   readonly replicas?: number;
-  /** How long `uid`s are remembered for deduplication, in milliseconds. @default 120000 (server) */
+  /**
+   * How long `uid`s are remembered for deduplication, in milliseconds: from 100 up to
+   * `age` (when set) and 9,223,372,036,854. @default 120000 (server), or `age` when shorter
+   */
   readonly duplicateWindow?: number;
 }
 
@@ -58,13 +65,26 @@ export function checkLimits(event: string, limits: Limits): void {
       );
     }
   }
-  for (const key of durations) {
-    const value = limits[key];
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
-      throw new RangeError(
-        `Invalid limits of event "${event}": ${key} must be a positive number of milliseconds, got ${value}`,
-      );
-    }
+  // The server keeps both as int64 nanoseconds and refuses less than 100 ms.
+  const where = `Invalid limits of event "${event}"`;
+  checkDuration(where, "age", limits.age, {
+    min: MIN_STREAM_DURATION,
+    max: MAX_SERVER_DURATION,
+    infinity: "no limit",
+  });
+  checkDuration(where, "duplicateWindow", limits.duplicateWindow, {
+    min: MIN_STREAM_DURATION,
+    max: MAX_SERVER_DURATION,
+  });
+  const { age, duplicateWindow } = limits;
+  if (
+    age !== undefined && age !== Infinity && duplicateWindow !== undefined &&
+    duplicateWindow > age
+  ) {
+    throw new RangeError(
+      `${where}: duplicateWindow (${duplicateWindow} ms) must not be longer than age ` +
+        `(${age} ms): the server refuses it, since a message cannot be remembered longer than kept`,
+    );
   }
   if (limits.replicas !== undefined && limits.replicas > 5) {
     throw new RangeError(

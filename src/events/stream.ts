@@ -12,7 +12,7 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/nats-core";
+import { toNanos } from "../_duration.ts";
 import { StreamConfigError, StreamExistsError } from "../errors.ts";
 import type { Event } from "./event.ts";
 
@@ -34,7 +34,7 @@ export function streamConfig(
       : RetentionPolicy.Interest,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: l.age === undefined ? 0 : nanos(l.age),
+    max_age: l.age === undefined || l.age === Infinity ? 0 : toNanos(l.age),
     max_consumers: l.consumers ?? -1,
     max_msgs: l.messages ?? -1,
     max_bytes: l.bytes ?? -1,
@@ -43,7 +43,7 @@ export function streamConfig(
   };
   if (event.description !== undefined) config.description = event.description;
   // Leave the server's default (2 minutes) when unset, so an update does not fight it.
-  if (l.duplicateWindow !== undefined) config.duplicate_window = nanos(l.duplicateWindow);
+  if (l.duplicateWindow !== undefined) config.duplicate_window = toNanos(l.duplicateWindow);
   return config;
 }
 

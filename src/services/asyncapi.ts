@@ -5,6 +5,7 @@
  */
 import type { Actor } from "../actors/actor.ts";
 import type { Event } from "../events/event.ts";
+import { redactCredentials } from "../_redact.ts";
 import { ACCEPT_ERROR, DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
 import { type JsonSchema, rebaseRefs, toJsonSchema } from "./_json_schema.ts";
 import type { Service } from "./service.ts";
@@ -285,11 +286,15 @@ function servers(urls: Readonly<Record<string, string>>): NonNullable<AsyncApiDo
     try {
       parsed = new URL(url);
     } catch {
-      throw new TypeError(`Invalid URL of server "${name}": ${JSON.stringify(url)}`);
+      throw new TypeError(
+        `Invalid URL of server "${name}": ${JSON.stringify(redactCredentials(url))}`,
+      );
     }
     if (parsed.host === "") {
       throw new TypeError(
-        `Invalid URL of server "${name}": ${JSON.stringify(url)} has no host (nats://host:port)`,
+        `Invalid URL of server "${name}": ${
+          JSON.stringify(redactCredentials(url))
+        } has no host (nats://host:port)`,
       );
     }
     out[name] = {

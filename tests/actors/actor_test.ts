@@ -32,7 +32,7 @@ test("Actor rejects bad names and option values, naming the actor and option", (
   assert.throws(() => new Actor("DoThing", e, noop), /not kebab-case/);
   assert.throws(
     () => new Actor("a", e, noop, { ackWait: 0 }),
-    /Invalid option of actor "a": ackWait must be a positive number of milliseconds, got 0/,
+    /Invalid option of actor "a": ackWait must be milliseconds from 1 up to 9223372036854 .*, got 0/,
   );
   assert.throws(
     () => new Actor("a", e, noop, { maxAttempts: 1.5 }),

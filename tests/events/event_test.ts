@@ -57,7 +57,7 @@ test("Event rejects non-positive and unknown limits", () => {
   }
   assert.throws(
     () => new Event("x", v.string(), { limits: { age: -5 } }),
-    /Invalid limits of event "x": age must be a positive number of milliseconds, got -5/,
+    /Invalid limits of event "x": age must be milliseconds from 100 up to 9223372036854 .*, got -5/,
   );
   assert.throws(
     () => new Event("x", v.string(), { limits: { maxAge: 1 } as never }),

@@ -89,8 +89,9 @@ test("checkLimit reports non-positive limits, out-of-range ones and an age in se
   assert.equal(codeOf(checkLimit("duplicateWindow", -5)), "WNS011");
   assert.equal(codeOf(checkLimit("bytes", 1.5)), "WNS013");
   assert.equal(codeOf(checkLimit("replicas", 6)), "WNS013");
-  assert.equal(codeOf(checkLimit("age", 60)), "WNS012");
-  assert.match(checkLimit("age", 60)!.hint, /for 60 seconds write 60_000/);
+  assert.equal(codeOf(checkLimit("age", 60)), "WNS013", "the server refuses under 100 ms");
+  assert.equal(codeOf(checkLimit("age", 600)), "WNS012");
+  assert.match(checkLimit("age", 600)!.hint, /for 600 seconds write 600_000/);
   assert.equal(checkLimit("age", 60_000), undefined);
   assert.equal(checkLimit("replicas", 5), undefined);
   assert.equal(checkLimit("maxAge", 0), undefined, "unknown keys are the type checker's");
@@ -102,7 +103,10 @@ test("checkActorOption reports non-positive durations and counts", () => {
   assert.equal(codeOf(checkActorOption("maxAttempts", 1.5)), "WNS027");
   assert.equal(codeOf(checkActorOption("maxAckPending", 0)), "WNS027");
   assert.equal(codeOf(checkActorOption("maxJobs", -2)), "WNS027");
-  assert.equal(checkActorOption("ackWait", 0.5), undefined);
+  assert.equal(codeOf(checkActorOption("ackWait", 1e15)), "WNS027");
+  assert.equal(codeOf(checkActorOption("jobTimeout", 3e9)), "WNS027");
+  assert.equal(checkActorOption("ackWait", 1), undefined);
+  assert.equal(checkActorOption("jobTimeout", Infinity), undefined);
   assert.equal(checkActorOption("maxJobs", 1), undefined);
   assert.equal(checkActorOption("retryDelay", 0), undefined);
 });
@@ -163,8 +167,18 @@ test("lint checks agree with the Event and Actor constructors", () => {
       throws(() => new Actor("a", event, noop, { description })),
     );
   }
-  const values = [-1, 0, 0.5, 1, 1.5, 5, 6, 1000, Number.POSITIVE_INFINITY];
-  for (const key of ["age", "consumers", "messages", "bytes", "messageSize", "replicas"]) {
+  const values = [-1, 0, 0.5, 1, 1.5, 5, 6, 99, 100, 1000, 3e9, 1e15, Number.POSITIVE_INFINITY];
+  for (
+    const key of [
+      "age",
+      "consumers",
+      "messages",
+      "bytes",
+      "messageSize",
+      "replicas",
+      "duplicateWindow",
+    ]
+  ) {
     for (const value of values) {
       const flagged = checkLimit(key, value);
       assert.equal(
