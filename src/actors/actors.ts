@@ -15,6 +15,7 @@ import { Healer, sleep } from "./_healing.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
+import { refuseSharedStreams } from "../events/stream.ts";
 
 /**
  * Options of `listen()`. Durations are milliseconds.
@@ -204,8 +205,8 @@ export class Actors {
   /**
    * Collect actors to register and run together.
    *
-   * @param actors the actors to run
-   * @throws {TypeError} when two actors of one event share a name
+   * @throws {TypeError} when two actors of one event share a name, or two events map to one
+   * stream (`x.y` and `x-y`)
    */
   constructor(
     // deno-lint-ignore no-explicit-any
@@ -221,6 +222,7 @@ export class Actors {
       }
       seen.add(key);
     }
+    refuseSharedStreams(actors.map((actor) => actor.event), "Actors");
     this.actors = Object.freeze([...actors]);
   }
 
