@@ -10,7 +10,12 @@ import { availableParallelism } from "node:os";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
-import { isMissing, registerConsumer } from "./consumer.ts";
+import {
+  type ConsumerChange,
+  isMissing,
+  registerConsumer,
+  type RegisterConsumersOptions,
+} from "./consumer.ts";
 import { Healer, sleep } from "./_healing.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
@@ -69,6 +74,13 @@ export interface ListenOptions {
   readonly processArgs?: readonly string[];
   /** On shutdown, how long running jobs may finish before their signal aborts. @default 5000 */
   readonly shutdownGrace?: number;
+  /**
+   * How often the listener reads its consumers' settings on the server (one small request per
+   * actor) and times its pulses from their live `ack_wait`: another instance's `register()`
+   * may have changed it. Also read when listening starts and after healing.
+   * @default 60000
+   */
+  readonly consumerCheckInterval?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
 }
@@ -165,10 +177,15 @@ export interface ConnectedActors extends AsyncDisposable {
   /** The underlying nats.js connection. */
   readonly connection: NatsConnection;
   /**
-   * Create (or update) the durable consumers of all actors. The events' streams must exist.
-   * @throws {ConsumerConfigError} names the actor and the option the server rejected
+   * Create (or update) the durable consumers of all actors; a missing event stream is created
+   * from the event's declaration. Settings of existing consumers that differ from the
+   * declarations are logged (a warning each), changed, and returned.
+   * @param options allow a filter subject change, where to log
+   * @returns every setting that differed from the declaration (empty when none did)
+   * @throws {ConsumerConfigError} names the actor and the option the server rejected, or the
+   * filter subject change that `allowFilterChange` does not allow
    */
-  register(): Promise<void>;
+  register(options?: RegisterConsumersOptions): Promise<readonly ConsumerChange[]>;
   /**
    * Pull and handle messages until `signal` aborts (or the burst / polls are done).
    * The listener heals itself: after a reconnect, missed heartbeats, or a consumer or
@@ -323,9 +340,11 @@ class ConnectedActorsImpl implements ConnectedActors {
     }
   }
 
-  async register(): Promise<void> {
+  async register(options?: RegisterConsumersOptions): Promise<readonly ConsumerChange[]> {
     const jsm = await jetstreamManager(this.connection);
-    for (const actor of this.#actors) await registerConsumer(jsm, actor);
+    const changes: ConsumerChange[] = [];
+    for (const actor of this.#actors) changes.push(...await registerConsumer(jsm, actor, options));
+    return changes;
   }
 
   health(): Health {
@@ -370,6 +389,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     positive("batch", options.batch, true);
     positive("maxThreads", options.maxThreads, true);
     positive("maxProcesses", options.maxProcesses, true);
+    positive("consumerCheckInterval", options.consumerCheckInterval, false);
     if (options.shutdownGrace !== undefined && !(options.shutdownGrace >= 0)) {
       throw new RangeError(
         `Invalid listen option: shutdownGrace must be >= 0, got ${options.shutdownGrace}`,
@@ -476,6 +496,12 @@ class ConnectedActorsImpl implements ConnectedActors {
       runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained))) ||
       (emptied && quiet());
     const watchdog = setInterval(() => healer.watch(), burst ? 250 : Math.min(heartbeat, 1000));
+    // The consumers' live settings (another instance may have registered other ones).
+    void healer.follow();
+    const following = setInterval(
+      () => void healer.follow(),
+      options.consumerCheckInterval ?? 60_000,
+    );
     let check = () => {};
     try {
       await new Promise<void>((resolve) => {
@@ -492,6 +518,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     } finally {
       signal?.removeEventListener("abort", check);
       clearInterval(watchdog);
+      clearInterval(following);
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));
