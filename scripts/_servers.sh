@@ -104,6 +104,19 @@ walnats_fetch_servers() {
   rm -f "$apt_dir/cache/archives/"*.deb
 }
 
+# walnats_cached_server VERSION: the cached binary for "current", "2.10" (newest 2.10.x) or an
+# exact "2.10.27", as startNatsServer({ version }) picks it; non-zero when not cached.
+walnats_cached_server() {
+  local root found
+  root=$(walnats_servers_dir)
+  case "$1" in
+    current) found="$root/current/nats-server" ;;
+    *.*.*) found="$root/$1/nats-server" ;;
+    *) found=$(ls -d "$root/$1".* 2>/dev/null | sort -V | tail -n 1)/nats-server ;;
+  esac
+  [ -x "$found" ] && echo "$found"
+}
+
 # A refresh failed: fine when every suite is cached from an earlier run, an error otherwise.
 walnats_servers_fallback() {
   local root suite
