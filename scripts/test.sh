@@ -64,10 +64,10 @@ if [ "${WALNATS_SKIP_CHECKS:-0}" != 1 ]; then
 fi
 
 all_files=$(find tests -name '*_test.ts' | sort)
-# Server-facing: the files whose tests depend on what the server does (streams, consumers,
-# delivery, restarts, clusters). The rest (serializers, middlewares, lint, services, workers,
+# Server-facing: the files whose tests depend on what the server does (streams, consumers, the
+# Python wire, delivery, restarts, clusters). The rest (serializers, middlewares, lint, services, workers,
 # decorators, docs) use a server as plumbing at most.
-SERVER_FACING=$(ls tests/events/*_test.ts tests/reliability/*_test.ts \
+SERVER_FACING=$(ls tests/events/*_test.ts tests/reliability/*_test.ts tests/interop/*_test.ts \
   tests/actors/{actors,consumer,dead_letter,delivery}_test.ts tests/testing_test.ts \
   tests/clock_test.ts 2>/dev/null | sort)
 filter=("$@")

@@ -24,7 +24,8 @@ import { type StandardSchemaV1, unwrap } from "./schema.ts";
 export interface EmitOptions {
   /**
    * Deduplication id (`Nats-Msg-Id`): a second message with the same uid within the
-   * stream's duplicate window is dropped by the server.
+   * stream's duplicate window is dropped by the server. Without it, a `CloudEvent` in
+   * `meta` gives its `id` (as the Python walnats does).
    */
   readonly uid?: string;
   /** Trace id carried to the actor (`Walnats-Trace`). */
@@ -32,7 +33,7 @@ export interface EmitOptions {
   /** Do not handle the message before this many milliseconds from now. @default 0 */
   readonly delay?: number;
   /** Extra headers, or CloudEvents metadata as `ce-*` headers. */
-  readonly meta?: CloudEvent | Readonly<Record<string, string>>;
+  readonly meta?: CloudEvent | Readonly<Record<string, string>> | undefined;
   /**
    * Wait until the stream has stored the message and report duplicates.
    * Without it the message is published with core NATS (faster, no confirmation).
@@ -138,7 +139,8 @@ function outgoingHeaders(
   if (extra !== undefined) {
     for (const name in extra) {
       headers ??= natsHeaders();
-      if (!headers.has(name)) headers.set(name, extra[name]);
+      const value = extra[name];
+      if (value !== undefined && !headers.has(name)) headers.set(name, value);
     }
   }
   return headers;
@@ -177,7 +179,7 @@ export interface EmitOutcome {
   /** Why it failed (validation, publish, timeout…); absent on success. */
   readonly error?: unknown;
   /** The stream's answer, for `emit` with `sync: true`. */
-  readonly result?: EmitResult;
+  readonly result?: EmitResult | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Actor } from "../actors/actor.ts";
 import type { Event } from "../events/event.ts";
-import { DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
+import { ACCEPT_ERROR, DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
 import { type JsonSchema, rebaseRefs, toJsonSchema } from "./_json_schema.ts";
 import type { Service } from "./service.ts";
 
@@ -31,7 +31,7 @@ export interface AsyncApiOptions {
   /** The document's `info.version`. @default the service's version, or "0.0.0" for all */
   readonly version?: string;
   /** The document's `info.description`. @default the service's description, or none */
-  readonly description?: string;
+  readonly description?: string | undefined;
   /**
    * NATS servers by name, as URLs: `{ production: "nats://nats.example.com:4222" }`.
    * The URL's scheme becomes the protocol, its host and port the host. @default none
@@ -194,7 +194,8 @@ function addEvent(doc: AsyncApiDocument, event: Event<unknown, unknown>): void {
       properties: {
         [RESPONSE_ERROR]: {
           type: "string",
-          description: "Set, with an empty payload, when the actor could not produce a response",
+          description: "Set, with an empty payload, when the actor could not produce a response " +
+            `(sent only to requests with ${ACCEPT_ERROR})`,
         },
       },
     },
@@ -246,6 +247,12 @@ function headersTrait(): AsyncApiObject {
         [REPLY]: {
           type: "string",
           description: "Inbox for the response, on requests of request/response events",
+        },
+        [ACCEPT_ERROR]: {
+          type: "string",
+          const: "1",
+          description: `Set on a request whose caller reads the ${RESPONSE_ERROR} reply ` +
+            "of an actor that gave up; other callers get no reply then",
         },
       },
     },

@@ -41,7 +41,7 @@ export interface NatsServerOptions {
    * `"2.10.27"`, or `"current"` (the newest release, from Debian sid).
    * @default the `WALNATS_NATS_SERVER_VERSION` environment variable; unset: the first binary found
    */
-  version?: string;
+  version?: string | undefined;
   /** Enable JetStream. @default true */
   jetstream?: boolean;
   /** Extra lines appended to the generated server configuration file. @default "" */
@@ -98,8 +98,8 @@ export interface NatsServer extends AsyncDisposable {
  * ```
  */
 export interface NatsCluster extends AsyncDisposable {
-  /** The servers, in start order. */
-  readonly servers: readonly NatsServer[];
+  /** The servers, in start order (at least one). */
+  readonly servers: readonly [NatsServer, ...NatsServer[]];
   /** The client URLs of all servers. */
   readonly urls: readonly string[];
   /** Stop every server of the cluster. */
@@ -174,12 +174,12 @@ function send(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export interface FindNatsServerOptions {
   /** Path of the binary: used as given when it is executable. @default undefined */
-  binary?: string;
+  binary?: string | undefined;
   /**
    * A release from the server cache (see {@linkcode NatsServerOptions.version}).
    * @default `env.WALNATS_NATS_SERVER_VERSION`
    */
-  version?: string;
+  version?: string | undefined;
   /**
    * The environment to read `NATS_SERVER_BIN`, `WALNATS_NATS_SERVER_VERSION`, `WALNATS_CACHE_DIR`,
    * `XDG_CACHE_HOME`, `HOME` and `PATH` from.
@@ -581,7 +581,7 @@ export async function startNatsCluster(
       jetstream: options.jetstream ?? true,
       cluster: {
         name: clusterName,
-        port: routePorts[i],
+        port: routePorts[i]!,
         routes: routePorts.filter((_, j) => j !== i),
       },
       config: options.config ?? "",
@@ -598,7 +598,7 @@ export async function startNatsCluster(
     throw error;
   }
   return {
-    servers,
+    servers: [servers[0]!, ...servers.slice(1)], // size >= 1, checked above
     urls: servers.map((server) => server.url),
     stop: async () => {
       await Promise.all(servers.map((server) => server.stop()));

@@ -201,7 +201,7 @@ test("ConnectedEvents.emit writes CloudEvent and plain meta headers", async () =
   assert.equal(
     new TextDecoder().decode((a.header as MsgHdrsImpl).encode()),
     "NATS/1.0\r\nce-id: hi123\r\nce-source: /sensors/tn-123\r\nce-type: com.example.alert\r\n" +
-      "ce-specversion: 1.0\r\n\r\n",
+      "ce-specversion: 1.0\r\nNats-Msg-Id: hi123\r\n\r\n",
   );
   const b = (await jsm.streams.getMessage(e.streamName, { seq: 2 }))!;
   assert.equal(b.header.get("X-Tenant"), "acme");
@@ -268,12 +268,12 @@ test("ConnectedEvents.monitor yields live decoded events from all registered eve
     seen.push(item);
     if (seen.length === 3) controller.abort();
   }
-  assert.equal(seen[0].event, a);
-  assert.equal(seen[0].message, "hello");
-  assert.deepEqual(seen[1].message, { id: 7, name: "x" });
-  assert.equal(seen[1].headers["Walnats-Trace"], "t");
-  assert.equal(seen[2].message, undefined);
-  assert.match(String(seen[2].error), /Serializer "json" failed/);
+  assert.equal(seen[0]?.event, a);
+  assert.equal(seen[0]?.message, "hello");
+  assert.deepEqual(seen[1]?.message, { id: 7, name: "x" });
+  assert.equal(seen[1]?.headers["Walnats-Trace"], "t");
+  assert.equal(seen[2]?.message, undefined);
+  assert.match(String(seen[2]!.error), /Serializer "json" failed/);
 });
 
 test("Event works with zod and arktype schemas", async () => {

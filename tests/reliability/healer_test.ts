@@ -118,7 +118,7 @@ test("Healer.follow hands each consumer's live settings to its actor, and heals 
     });
     await healer.follow();
     assert.equal(present.followed.length, 1);
-    assert.equal(present.followed[0].durable_name, "present");
+    assert.equal(present.followed[0]!.durable_name, "present");
     // The missing consumer is recreated by an episode, which then hands over its settings.
     await until(() => absent.followed.length === 1 && !healer.busy(absent), 5000, "the episode");
     assert.equal(absent.resets, 1);
