@@ -70,7 +70,8 @@ walnats_fetch_servers() {
     -o "APT::Get::List-Cleanup=0" -q
   )
   echo "setup: fetching Debian's nats-server packages (${suites[*]}) into $root" >&2
-  if ! apt-get "${apt_options[@]}" update >"$apt_dir/update.log" 2>&1; then
+  # --error-on=any: an unreachable mirror is an error, not a warning with an old list.
+  if ! apt-get "${apt_options[@]}" --error-on=any update >"$apt_dir/update.log" 2>&1; then
     walnats_servers_fallback "apt-get update with the private sources list $sources failed (log: $apt_dir/update.log)"
     return
   fi
