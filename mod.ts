@@ -119,7 +119,8 @@ export type { ConnectedEvents, EventsConnectOptions } from "./src/events/events.
 export type { Limits } from "./src/events/limits.ts";
 export type { MonitoredEvent, MonitorOptions } from "./src/events/monitor.ts";
 export type { RequestOptions } from "./src/events/request.ts";
-export type { RegisterStreamsOptions } from "./src/events/stream.ts";
+export type { DestructiveChange, RegisterStreamsOptions } from "./src/events/stream.ts";
+export type { ConsumerChange, RegisterConsumersOptions } from "./src/actors/consumer.ts";
 export type { StandardSchemaV1, WalnatsSchema } from "./src/events/schema.ts";
 export type { ValidationIssue } from "./src/errors.ts";
 export type { FailureTarget } from "./src/middlewares/_job.ts";

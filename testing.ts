@@ -18,4 +18,9 @@ export {
   startNatsCluster,
   startNatsServer,
 } from "./src/testing/nats_server.ts";
-export type { NatsCluster, NatsServer, NatsServerOptions } from "./src/testing/nats_server.ts";
+export type {
+  FindNatsServerOptions,
+  NatsCluster,
+  NatsServer,
+  NatsServerOptions,
+} from "./src/testing/nats_server.ts";

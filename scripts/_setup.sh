@@ -1,6 +1,10 @@
 # Sourced by scripts/test.sh and scripts/demo.sh: install what is missing, once.
 # - npm packages (deno and bun binaries, nats.js, valibot) from package-lock.json
-# - nats-server through apt-get when missing and we are root (or have sudo without password)
+# - with WALNATS_SERVER_MATRIX=1 (scripts/test.sh): the nats-server matrix (scripts/_servers.sh:
+#   Debian's 2.9, 2.10 and current releases in a cache outside the repository), unless
+#   NATS_SERVER_BIN names the one binary to use; WALNATS_NATS_SERVER_VERSION then defaults to
+#   "current" for everything started from here
+# - otherwise nats-server through apt-get when missing and we are root (or have sudo without password)
 
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] ||
   [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -16,8 +20,23 @@ if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] ||
 fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 
+source scripts/_servers.sh
+if [ "${WALNATS_SERVER_MATRIX:-0}" = 1 ] && [ -z "${NATS_SERVER_BIN:-}" ]; then
+  walnats_fetch_servers || {
+    echo "0 passed, 1 failed"
+    exit 1
+  }
+  export WALNATS_NATS_SERVER_VERSION=${WALNATS_NATS_SERVER_VERSION:-current}
+fi
+
 find_nats_server() {
   if [ -n "${NATS_SERVER_BIN:-}" ] && [ -x "$NATS_SERVER_BIN" ]; then return 0; fi
+  if [ -n "${WALNATS_NATS_SERVER_VERSION:-}" ]; then
+    walnats_cached_server "$WALNATS_NATS_SERVER_VERSION" >/dev/null && return 0
+    echo "setup: nats-server $WALNATS_NATS_SERVER_VERSION (WALNATS_NATS_SERVER_VERSION) is not cached; run bash scripts/_servers.sh" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
   command -v nats-server >/dev/null 2>&1 && return 0
   [ -x /usr/sbin/nats-server ] || [ -x /usr/local/sbin/nats-server ]
 }

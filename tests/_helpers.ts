@@ -1,6 +1,8 @@
 // Shared test helpers: unique names, a durable consumer so interest streams keep messages.
 import { AckPolicy, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { execFileSync } from "node:child_process";
+import { findNatsServer } from "../testing.ts";
 
 let counter = 0;
 
@@ -33,4 +35,17 @@ export async function until(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The release of the nats-server the tests start (as `startNatsServer()` finds it), e.g.
+ * "2.10.27", read without starting one: for tests that depend on the server's behaviour.
+ */
+export function serverVersion(): string {
+  try {
+    const out = execFileSync(findNatsServer(), ["--version"], { encoding: "utf8" });
+    return /v?(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? "";
+  } catch {
+    return "";
+  }
 }

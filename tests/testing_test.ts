@@ -1,6 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect } from "../src/connection.ts";
 import { firstExecutable } from "../src/testing/nats_server.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -115,8 +125,74 @@ test("findNatsServer names the install commands when no binary is found", () => 
       return true;
     },
   );
-  assert.match(findNatsServer(), /nats-server$/);
+  // Not the caller's environment: NATS_SERVER_BIN may name any file (issue 20).
+  assert.throws(
+    () => findNatsServer({ env: { PATH: "", NATS_SERVER_BIN: "/nonexistent/nats-server" } }),
+    /\/nonexistent\/nats-server/,
+  );
 });
+
+/** A fake server cache: executable files named like the releases. */
+function fakeCache(releases: string[], current: string): string {
+  const root = mkdtempSync(join(tmpdir(), "walnats-cache-"));
+  for (const release of releases) {
+    mkdirSync(join(root, "nats-server", release), { recursive: true });
+    writeFileSync(join(root, "nats-server", release, "nats-server"), "#!/bin/sh\n", {
+      mode: 0o755,
+    });
+  }
+  symlinkSync(current, join(root, "nats-server", "current"));
+  return root;
+}
+
+test("findNatsServer picks a release from the server cache, newest patch of a line", () => {
+  const root = fakeCache(["2.9.10", "2.10.2", "2.10.27", "2.15.1"], "2.15.1");
+  try {
+    const env = { WALNATS_CACHE_DIR: root, PATH: "" };
+    const bin = (release: string) => join(root, "nats-server", release, "nats-server");
+    assert.equal(findNatsServer({ version: "2.9", env }), bin("2.9.10"));
+    assert.equal(findNatsServer({ version: "2.10", env }), bin("2.10.27"));
+    assert.equal(findNatsServer({ version: "2.10.2", env }), bin("2.10.2"));
+    assert.equal(findNatsServer({ version: "current", env }), bin("2.15.1"));
+    // The environment variable of the CI legs, and the precedence around it.
+    const legEnv = { ...env, WALNATS_NATS_SERVER_VERSION: "2.10" };
+    assert.equal(findNatsServer({ env: legEnv }), bin("2.10.27"));
+    assert.equal(
+      findNatsServer({ env: { ...legEnv, NATS_SERVER_BIN: bin("2.9.10") } }),
+      bin("2.9.10"),
+    );
+    assert.equal(findNatsServer({ version: "2.15", env: legEnv }), bin("2.15.1"));
+    assert.equal(findNatsServer({ binary: bin("2.9.10"), version: "2.15", env }), bin("2.9.10"));
+    assert.throws(
+      () => findNatsServer({ version: "2.11", env }),
+      (error: unknown) =>
+        error instanceof NatsServerNotFoundError && /nats-server 2\.11/.test(error.message) &&
+        /scripts\/_servers\.sh/.test(error.message) && /NATS_SERVER_BIN/.test(error.message),
+    );
+    assert.throws(() => findNatsServer({ version: "latest", env }), RangeError);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+for (const version of ["2.9", "2.10", "current"]) {
+  let binary: string | undefined;
+  try {
+    binary = findNatsServer({ version });
+  } catch {
+    binary = undefined;
+  }
+  test(`startNatsServer({ version: "${version}" }) runs that release`, {
+    skip: binary ? false : `nats-server ${version} is not cached: run bash scripts/_servers.sh`,
+  }, async () => {
+    await using server = await startNatsServer({ version });
+    const wanted = version === "current" ? binary!.split("/").at(-2)! : version;
+    assert.ok(
+      server.version === wanted || server.version.startsWith(`${wanted}.`),
+      `asked ${version}, got ${server.version}`,
+    );
+  });
+}
 
 test("startNatsServer leaves no nats-server process behind after dispose", async () => {
   let pids: (number | undefined)[];

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { type ConsumerConfig, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
@@ -20,6 +20,8 @@ export interface Patient {
   readonly lastActivity: number;
   /** Forget the outstanding requests and pull again. */
   resetPulls(): void;
+  /** Time pulses from the consumer's live settings on the server. */
+  follow(config: ConsumerConfig): void;
 }
 
 /**
@@ -125,6 +127,31 @@ export class Healer {
     for (const patient of this.#records.keys()) this.check(patient, reason);
   }
 
+  /**
+   * Read every patient's consumer and let the patient follow its live settings. A missing
+   * consumer starts an episode; other errors wait for the next round (the watchdog covers
+   * a dead link).
+   */
+  async follow(): Promise<void> {
+    if (this.#options.signal.aborted) return;
+    let jsm: JetStreamManager;
+    try {
+      jsm = await this.manager();
+    } catch {
+      return;
+    }
+    await Promise.all([...this.#records.keys()].map(async (patient) => {
+      if (this.#episodes.has(patient)) return;
+      const { actor } = patient;
+      try {
+        const info = await jsm.consumers.info(actor.event.streamName, actor.consumerName);
+        if (!this.#options.signal.aborted) patient.follow(info.config);
+      } catch (error) {
+        if (missing(error)) this.check(patient, "its consumer is missing");
+      }
+    }));
+  }
+
   /** Start an episode for the patient unless one runs. */
   check(patient: Patient, reason: string): void {
     if (this.#episodes.has(patient) || this.#options.signal.aborted) return;
@@ -159,7 +186,8 @@ export class Healer {
         const jsm = await this.manager();
         let recreated = false;
         try {
-          await jsm.consumers.info(actor.event.streamName, actor.consumerName);
+          const info = await jsm.consumers.info(actor.event.streamName, actor.consumerName);
+          patient.follow(info.config);
         } catch (error) {
           const gone = missing(error);
           if (!gone) throw error;
@@ -174,8 +202,11 @@ export class Healer {
             { actor: actor.name },
           );
           // Creates the stream too when it is the one missing.
-          await registerConsumer(jsm, actor);
+          await registerConsumer(jsm, actor, { logger });
           recreated = true;
+          patient.follow(
+            (await jsm.consumers.info(actor.event.streamName, actor.consumerName)).config,
+          );
         }
         if (signal.aborted) break;
         patient.resetPulls();

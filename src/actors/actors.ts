@@ -12,11 +12,17 @@ import { redactCredentials } from "../_redact.ts";
 import { checkDuration, MAX_TIMER } from "../_duration.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
-import { isMissing, registerConsumer } from "./consumer.ts";
+import {
+  type ConsumerChange,
+  isMissing,
+  registerConsumer,
+  type RegisterConsumersOptions,
+} from "./consumer.ts";
 import { Healer, sleep } from "./_healing.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
+import { refuseSharedStreams } from "../events/stream.ts";
 
 /**
  * Options of `listen()`. Durations are milliseconds.
@@ -78,6 +84,13 @@ export interface ListenOptions {
    * `Infinity` to wait for them however long they take. @default 5000
    */
   readonly shutdownGrace?: number;
+  /**
+   * How often the listener reads its consumers' settings on the server (one small request per
+   * actor) and times its pulses from their live `ack_wait`: another instance's `register()`
+   * may have changed it. Also read when listening starts and after healing.
+   * @default 60000
+   */
+  readonly consumerCheckInterval?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
 }
@@ -183,10 +196,15 @@ export interface ConnectedActors extends AsyncDisposable {
   /** The underlying nats.js connection. */
   readonly connection: NatsConnection;
   /**
-   * Create (or update) the durable consumers of all actors. The events' streams must exist.
-   * @throws {ConsumerConfigError} names the actor and the option the server rejected
+   * Create (or update) the durable consumers of all actors; a missing event stream is created
+   * from the event's declaration. Settings of existing consumers that differ from the
+   * declarations are logged (a warning each), changed, and returned.
+   * @param options allow a filter subject change, where to log
+   * @returns every setting that differed from the declaration (empty when none did)
+   * @throws {ConsumerConfigError} names the actor and the option the server rejected, or the
+   * filter subject change that `allowFilterChange` does not allow
    */
-  register(): Promise<void>;
+  register(options?: RegisterConsumersOptions): Promise<readonly ConsumerChange[]>;
   /**
    * Pull and handle messages until `signal` aborts (or the burst / polls are done).
    * The listener heals itself: after a reconnect, missed heartbeats, or a consumer or
@@ -223,8 +241,8 @@ export class Actors {
   /**
    * Collect actors to register and run together.
    *
-   * @param actors the actors to run
-   * @throws {TypeError} when two actors of one event share a name
+   * @throws {TypeError} when two actors of one event share a name, or two events map to one
+   * stream (`x.y` and `x-y`)
    */
   constructor(
     // deno-lint-ignore no-explicit-any
@@ -240,6 +258,7 @@ export class Actors {
       }
       seen.add(key);
     }
+    refuseSharedStreams(actors.map((actor) => actor.event), "Actors");
     this.actors = Object.freeze([...actors]);
   }
 
@@ -333,9 +352,11 @@ class ConnectedActorsImpl implements ConnectedActors {
     }
   }
 
-  async register(): Promise<void> {
+  async register(options?: RegisterConsumersOptions): Promise<readonly ConsumerChange[]> {
     const jsm = await jetstreamManager(this.connection);
-    for (const actor of this.#actors) await registerConsumer(jsm, actor);
+    const changes: ConsumerChange[] = [];
+    for (const actor of this.#actors) changes.push(...await registerConsumer(jsm, actor, options));
+    return changes;
   }
 
   health(): Health {
@@ -386,6 +407,10 @@ class ConnectedActorsImpl implements ConnectedActors {
     positive("batch", options.batch);
     positive("maxThreads", options.maxThreads);
     positive("maxProcesses", options.maxProcesses);
+    checkDuration("Invalid listen option", "consumerCheckInterval", options.consumerCheckInterval, {
+      min: 1,
+      max: MAX_TIMER,
+    });
     checkDuration("Invalid listen option", "shutdownGrace", options.shutdownGrace, {
       min: 0,
       max: MAX_TIMER,
@@ -492,6 +517,12 @@ class ConnectedActorsImpl implements ConnectedActors {
       runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained))) ||
       (emptied && quiet());
     const watchdog = setInterval(() => healer.watch(), burst ? 250 : Math.min(heartbeat, 1000));
+    // The consumers' live settings (another instance may have registered other ones).
+    void healer.follow();
+    const following = setInterval(
+      () => void healer.follow(),
+      options.consumerCheckInterval ?? 60_000,
+    );
     let check = () => {};
     try {
       await new Promise<void>((resolve) => {
@@ -508,6 +539,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     } finally {
       signal?.removeEventListener("abort", check);
       clearInterval(watchdog);
+      clearInterval(following);
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));

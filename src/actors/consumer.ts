@@ -15,6 +15,7 @@ import {
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { toNanos } from "../_duration.ts";
 import { ConsumerConfigError } from "../errors.ts";
+import { consoleLogger, type Logger } from "../_logger.ts";
 import { registerStream } from "../events/stream.ts";
 import type { Actor } from "./actor.ts";
 
@@ -64,62 +65,185 @@ const optionNames: Record<string, string> = {
 };
 
 /**
+ * A consumer setting on the server that differs from the actor's declaration, found (and
+ * changed to the declaration) by `register()`. Durations in milliseconds.
+ *
+ * @example Report what a register changed
+ * ```ts
+ * import type { ConnectedActors, ConsumerChange } from "@walnats/walnats";
+ *
+ * async function register(conn: ConnectedActors): Promise<void> {
+ *   const changes: readonly ConsumerChange[] = await conn.register();
+ *   for (const c of changes) console.warn(`${c.actor}: ${c.option} ${c.from} → ${c.to}`);
+ * }
+ * ```
+ */
+export interface ConsumerChange {
+  /** The actor (and durable consumer) name. */
+  readonly actor: string;
+  /** The actor option, e.g. `ackWait`, `maxAttempts`, `event (filter subject)`. */
+  readonly option: string;
+  /** The server's field, e.g. `ack_wait`. */
+  readonly field: string;
+  /** The value on the server before (milliseconds for `ackWait`). */
+  readonly from: unknown;
+  /** The declared value, now on the server (unless the change was refused). */
+  readonly to: unknown;
+}
+
+/**
+ * Options of `register()` for actors.
+ *
+ * @example Move a consumer to another filter subject on purpose
+ * ```ts
+ * import type { ConnectedActors, RegisterConsumersOptions } from "@walnats/walnats";
+ *
+ * async function register(conn: ConnectedActors): Promise<void> {
+ *   const options: RegisterConsumersOptions = { allowFilterChange: true };
+ *   await conn.register(options);
+ * }
+ * ```
+ */
+export interface RegisterConsumersOptions {
+  /**
+   * Change the filter subject of an existing consumer (it then gets other messages than
+   * before; nats-server 2.9 would change it without a word). Without it such a change throws
+   * {@linkcode ConsumerConfigError}.
+   * @default false
+   */
+  readonly allowFilterChange?: boolean;
+  /** Where each changed setting is reported (a warning each). @default the console */
+  readonly logger?: Logger;
+}
+
+/** Server value → what the user declared: ack_wait in ms, the rest as they are. */
+function userValue(field: string, value: unknown): unknown {
+  if (field === "ack_wait" && typeof value === "number") return value / 1e6;
+  if (field === "description" && value === undefined) return "";
+  return value;
+}
+
+/** Every declared setting that the existing consumer does not have. */
+export function consumerDrift(
+  actor: Actor<unknown, unknown>,
+  existing: Partial<ConsumerConfig>,
+): ConsumerChange[] {
+  const config = consumerConfig(actor) as Record<string, unknown>;
+  if (config.description === undefined) config.description = "";
+  const have = existing as Record<string, unknown>;
+  const out: ConsumerChange[] = [];
+  for (const [field, value] of Object.entries(config)) {
+    if (field === "durable_name") continue;
+    const from = userValue(field, have[field] ?? (field === "filter_subject" ? "" : undefined));
+    const to = userValue(field, value);
+    if (JSON.stringify(from) !== JSON.stringify(to)) {
+      out.push({ actor: actor.name, option: optionNames[field] ?? field, field, from, to });
+    }
+  }
+  return out;
+}
+
+/**
  * Create or update the actor's durable consumer. When the event's stream does not exist
  * yet (the subscriber started before any publisher registered), the stream is created
- * from the event's declaration; an existing stream is left as it is.
+ * from the event's declaration; an existing stream is left as it is. An existing consumer
+ * is compared with the declaration first: every difference is logged and returned, and a
+ * filter subject change is refused unless `allowFilterChange`.
  *
- * @throws {ConsumerConfigError} the server rejected the config; names the actor and option
+ * @returns the settings that differed from the declaration and were changed
+ * @throws {ConsumerConfigError} the server rejected the config, or an immutable setting
+ * (or the filter subject) differs; names the actor and option
  */
 export async function registerConsumer(
   jsm: JetStreamManager,
   actor: Actor<unknown, unknown>,
-): Promise<void> {
+  options: RegisterConsumersOptions = {},
+): Promise<ConsumerChange[]> {
   const config = consumerConfig(actor);
   const stream = actor.event.streamName;
+  // Look before writing: nats-server 2.9 takes a create of an existing consumer as an
+  // update and changes whatever differs without a word.
+  let existing: ConsumerConfig | undefined;
   try {
-    await jsm.consumers.add(stream, config);
-    return;
+    existing = (await jsm.consumers.info(stream, config.durable_name)).config;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
-      // The subscriber came first: create the event's stream as the event declares it
-      // (an existing stream is never changed from here; that is the publisher's call).
-      await registerStream(jsm, actor.event, { update: false }).catch((streamError) => {
-        throw consumerError(actor, streamError, []);
-      });
-      return await registerConsumer(jsm, actor);
-    }
-    const existing = await jsm.consumers.info(stream, config.durable_name).catch(() => undefined);
-    if (!existing) throw consumerError(actor, error, []);
-    const changed = Object.entries(config).filter(([key, value]) =>
-      JSON.stringify((existing.config as Record<string, unknown>)[key]) !== JSON.stringify(value)
-    ).map(([key, value]) =>
-      `${optionNames[key] ?? key} (${
-        JSON.stringify((existing.config as Record<string, unknown>)[key])
-      } → ${JSON.stringify(value)})`
-    );
+    if (!missing(error)) throw consumerError(actor, error, []);
+  }
+  if (!existing) {
     try {
-      await jsm.consumers.update(stream, config.durable_name, {
-        ack_wait: config.ack_wait,
-        max_deliver: config.max_deliver,
-        max_ack_pending: config.max_ack_pending,
-        description: config.description ?? "",
-      });
-    } catch (updateError) {
-      throw consumerError(actor, updateError, changed);
-    }
-    const after = await jsm.consumers.info(stream, config.durable_name);
-    const immutable = ["ack_policy", "deliver_policy", "filter_subject"].filter((key) =>
-      JSON.stringify((after.config as Record<string, unknown>)[key]) !==
-        JSON.stringify((config as Record<string, unknown>)[key])
-    );
-    if (immutable.length) {
-      throw consumerError(
-        actor,
-        new Error("immutable options differ"),
-        changed.filter((c) => immutable.some((key) => c.startsWith(optionNames[key] ?? key))),
-      );
+      await jsm.consumers.add(stream, config);
+      return [];
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) {
+        // The subscriber came first: create the event's stream as the event declares it
+        // (an existing stream is never changed from here; that is the publisher's call).
+        await registerStream(jsm, actor.event, { update: false }).catch((streamError) => {
+          throw consumerError(actor, streamError, []);
+        });
+        return await registerConsumer(jsm, actor, options);
+      }
+      // Created by someone else meanwhile: compare with theirs.
+      existing = await jsm.consumers.info(stream, config.durable_name).then((i) => i.config)
+        .catch(() => undefined);
+      if (!existing) throw consumerError(actor, error, []);
     }
   }
+  const drift = consumerDrift(actor, existing);
+  if (!drift.length) return [];
+  const changed = drift.map((d) =>
+    `${d.option} (${JSON.stringify(d.from)} → ${JSON.stringify(d.to)})`
+  );
+  const immutable = drift.filter((d) => d.field === "ack_policy" || d.field === "deliver_policy");
+  if (immutable.length) {
+    throw consumerError(actor, new Error("immutable options differ"), changed);
+  }
+  const filter = drift.find((d) => d.field === "filter_subject");
+  if (filter && !options.allowFilterChange && !(await sameMessages(jsm, actor, existing))) {
+    throw new ConsumerConfigError(
+      actor.name,
+      `Cannot register actor "${actor.name}" on event "${actor.event.name}": its consumer on ` +
+        `stream "${stream}" filters subject ${JSON.stringify(filter.from)}, the declaration ` +
+        `${JSON.stringify(filter.to)}; changing it changes which messages the actor gets. The ` +
+        "consumer was left as it is; to change it anyway, pass register({ allowFilterChange: true })",
+    );
+  }
+  const logger = options.logger ?? consoleLogger;
+  for (const d of drift) {
+    logger.warn(
+      `actor "${actor.name}": its consumer on stream "${stream}" differs from the declaration: ` +
+        `${d.option} (${d.field}${d.field === "ack_wait" ? ", ms" : ""}) ` +
+        `${JSON.stringify(d.from)} → ${JSON.stringify(d.to)}; changing it (running listeners ` +
+        "follow within their consumerCheckInterval)",
+      { actor: actor.name, option: d.option, field: d.field, from: d.from, to: d.to },
+    );
+  }
+  try {
+    await jsm.consumers.update(stream, config.durable_name, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+      description: config.description ?? "",
+      ...(filter ? { filter_subject: config.filter_subject } : {}),
+    });
+  } catch (updateError) {
+    throw consumerError(actor, updateError, changed);
+  }
+  return drift;
+}
+
+/**
+ * A consumer without a filter gets the whole stream: the same messages as one filtered on
+ * the event, when the stream carries only the event's subject (Python walnats sets none).
+ */
+async function sameMessages(
+  jsm: JetStreamManager,
+  actor: Actor<unknown, unknown>,
+  existing: ConsumerConfig,
+): Promise<boolean> {
+  if (existing.filter_subject) return false;
+  const subjects = await jsm.streams.info(actor.event.streamName).then((i) => i.config.subjects)
+    .catch(() => undefined);
+  return subjects?.length === 1 && subjects[0] === actor.event.name;
 }
 
 function consumerError(

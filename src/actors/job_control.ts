@@ -97,7 +97,7 @@ export class JobControl {
 /** Times out and pulses the running jobs of one actor. */
 export class JobClock {
   readonly #timeout: number;
-  readonly #pulseEvery: number | undefined;
+  #pulseEvery: number | undefined;
   readonly #onTimeout: (job: JobControl) => void;
   /** Jobs being pulsed: from their start, including a wait for a worker. */
   readonly #running = new Set<JobControl>();
@@ -119,6 +119,20 @@ export class JobClock {
     this.#timeout = timeout;
     this.#pulseEvery = pulseEvery;
     this.#onTimeout = onTimeout;
+  }
+
+  /**
+   * Pulse every `ms` from now on (the consumer's ack_wait changed). Jobs whose last pulse is
+   * older than the new period's half are pulsed at once: the server's timer already runs
+   * on the new ack_wait.
+   */
+  pulseEvery(ms: number): void {
+    if (this.#pulseEvery === undefined || ms === this.#pulseEvery) return;
+    this.#pulseEvery = ms;
+    if (this.#pulser === undefined) return;
+    clearInterval(this.#pulser);
+    this.#pulser = setInterval(this.#pulse, ms / 2);
+    this.#pulse();
   }
 
   /** A job began (at `now`, `performance.now()`): pulse it from now on. */

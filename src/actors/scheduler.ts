@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type ConsumerConfig, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { isInstance } from "../_error_text.ts";
@@ -154,6 +155,8 @@ export class ActorRunner {
   readonly #messageOf: string;
   /** Whether the fast path applies: a main-thread function handler, no middlewares. */
   readonly #fast: boolean;
+  /** The consumer's ack_wait, ms: declared until the server's is read. */
+  #ackWait: number;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
@@ -163,6 +166,7 @@ export class ActorRunner {
     this.#failures = new FailureLog(deps.logger, actor.name);
     this.#giveUps = new GiveUps(deps.nc, deps.logger, actor);
     this.#pullLog = new PullStatusLog(deps.logger, actor);
+    this.#ackWait = actor.ackWait;
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -262,6 +266,27 @@ export class ActorRunner {
     if (n < threshold) return;
     this.lastPull = Date.now();
     this.#puller.pull(n);
+  }
+
+  /**
+   * The consumer's live settings: pulses follow its `ack_wait`, which another instance's
+   * `register()` may have changed (a lower one would otherwise run a job twice at once).
+   */
+  follow(config: Pick<ConsumerConfig, "ack_wait">): void {
+    const ackWait = (config.ack_wait ?? 0) / 1e6;
+    if (!(ackWait > 0) || ackWait === this.#ackWait) return;
+    this.#deps.logger.info(
+      `actor "${this.actor.name}": its consumer's ack_wait is ${ackWait} ms ` +
+        `(was ${this.#ackWait} ms here); pulsing running jobs every ${ackWait / 2} ms`,
+      { actor: this.actor.name, ackWait, was: this.#ackWait },
+    );
+    this.#ackWait = ackWait;
+    this.#clock.pulseEvery(ackWait / 2);
+  }
+
+  /** The ack_wait pulses are timed from, ms: the consumer's live one once read. */
+  get ackWait(): number {
+    return this.#ackWait;
   }
 
   /** The requests died, or the consumer was recreated: forget them and pull again. */

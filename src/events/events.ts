@@ -26,7 +26,7 @@ import {
 import type { Event } from "./event.ts";
 import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
 import { type RequestOptions, ResponseMux } from "./request.ts";
-import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
+import { refuseSharedStreams, registerStream, type RegisterStreamsOptions } from "./stream.ts";
 
 /**
  * Options of `Events.connect`.
@@ -80,7 +80,8 @@ export interface ConnectedEvents extends AsyncDisposable {
   /**
    * Create (and update) the streams of all registered events.
    * @throws {StreamExistsError} a stream differs and `update` is off
-   * @throws {StreamConfigError} the server rejected a stream config
+   * @throws {StreamConfigError} the server rejected a stream config, or an update can drop
+   * messages and `allowDestructive` does not allow it
    */
   register(options?: RegisterStreamsOptions): Promise<void>;
   /**
@@ -147,7 +148,8 @@ export class Events {
    * Collect the events a publisher may emit.
    *
    * @param events the events this publisher may emit
-   * @throws {TypeError} on two different events with the same name
+   * @throws {TypeError} on two different events with the same name, or two names that map to
+   * one stream (`x.y` and `x-y`)
    */
   constructor(...events: Event<unknown, unknown>[]) {
     const byName = new Map<string, Event<unknown, unknown>>();
@@ -160,6 +162,7 @@ export class Events {
       }
       byName.set(event.name, event);
     }
+    refuseSharedStreams(events, "Events");
     this.events = Object.freeze([...events]);
   }
 

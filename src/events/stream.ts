@@ -11,6 +11,7 @@ import {
   RetentionPolicy,
   StorageType,
   type StreamConfig,
+  type StreamInfo,
 } from "@nats-io/jetstream";
 import { toNanos } from "../_duration.ts";
 import { StreamConfigError, StreamExistsError } from "../errors.ts";
@@ -104,20 +105,187 @@ export interface RegisterStreamsOptions {
   readonly create?: boolean;
   /** Update streams whose config differs. @default true */
   readonly update?: boolean;
+  /**
+   * Changes to an existing stream that can drop messages, allowed anyway: `true` for all of
+   * them, or the list of settings (see {@linkcode DestructiveChange}). Without it such a change
+   * throws {@linkcode StreamConfigError} and the stream stays as it is.
+   * @default false
+   */
+  readonly allowDestructive?: boolean | readonly DestructiveChange[];
+}
+
+/**
+ * A stream setting whose change can drop messages, named as in `register({ allowDestructive })`:
+ * - `"retention"`: any change (to interest, the server deletes what no consumer wants);
+ * - `"discard"`: any change (old drops stored messages when full, new rejects new ones);
+ * - `"subjects"`: any change (a removed subject's emits are lost; another event's stream);
+ * - `"limits.messages"`, `"limits.bytes"`: lowered below what the stream holds;
+ * - `"limits.age"`: lowered below the age of the oldest stored message;
+ * - `"limits.messageSize"`: lowered (larger messages that publishers send today are rejected).
+ *
+ * @example Allow one kind of change on purpose
+ * ```ts
+ * import type { ConnectedEvents, DestructiveChange } from "@walnats/walnats";
+ *
+ * async function shrink(conn: ConnectedEvents): Promise<void> {
+ *   const allowed: DestructiveChange[] = ["limits.messages"];
+ *   await conn.register({ allowDestructive: allowed });
+ * }
+ * ```
+ */
+export type DestructiveChange =
+  | "retention"
+  | "discard"
+  | "subjects"
+  | "limits.age"
+  | "limits.messages"
+  | "limits.bytes"
+  | "limits.messageSize";
+
+/** A change that can drop messages: the setting, old and new value, and why. */
+interface Destruction {
+  field: DestructiveChange;
+  from: unknown;
+  to: unknown;
+  why: string;
+}
+
+/** A limit of `-1` (or `0` for max_age) is no limit. */
+function lowered(from: number | undefined, to: number | undefined, none: number): boolean {
+  if (to === undefined || to === none) return false;
+  return from === undefined || from === none || to < from;
+}
+
+function ageText(ns: number): string {
+  return ns === 0 ? "unlimited" : `${Math.round(ns / 1e6)} ms`;
+}
+
+/** What updating `info`'s stream to `wanted` would destroy. */
+function destructions(
+  wanted: Partial<StreamConfig>,
+  info: StreamInfo,
+  now: number,
+): Destruction[] {
+  const have = info.config;
+  const state = info.state;
+  const out: Destruction[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (wanted.subjects && !same([...have.subjects ?? []].sort(), [...wanted.subjects].sort())) {
+    out.push({
+      field: "subjects",
+      from: have.subjects,
+      to: wanted.subjects,
+      why: "emits to a removed subject are no longer stored",
+    });
+  }
+  if (wanted.retention !== undefined && wanted.retention !== have.retention) {
+    out.push({
+      field: "retention",
+      from: have.retention,
+      to: wanted.retention,
+      why: wanted.retention === RetentionPolicy.Interest
+        ? "under interest retention the server deletes every message no consumer wants"
+        : "messages are kept or removed by other rules than the stream's users expect",
+    });
+  }
+  if (wanted.discard !== undefined && wanted.discard !== have.discard) {
+    out.push({
+      field: "discard",
+      from: have.discard,
+      to: wanted.discard,
+      why: wanted.discard === DiscardPolicy.Old
+        ? "a full stream then deletes its oldest messages"
+        : "a full stream then rejects new messages (a plain emit is lost without an error)",
+    });
+  }
+  if (lowered(have.max_msgs, wanted.max_msgs, -1) && state.messages > wanted.max_msgs!) {
+    out.push({
+      field: "limits.messages",
+      from: have.max_msgs,
+      to: wanted.max_msgs,
+      why: `the stream holds ${state.messages} messages`,
+    });
+  }
+  if (lowered(have.max_bytes, wanted.max_bytes, -1) && state.bytes > wanted.max_bytes!) {
+    out.push({
+      field: "limits.bytes",
+      from: have.max_bytes,
+      to: wanted.max_bytes,
+      why: `the stream holds ${state.bytes} bytes`,
+    });
+  }
+  if (lowered(have.max_age, wanted.max_age, 0) && state.messages > 0) {
+    const oldest = Date.parse(state.first_ts);
+    const ageMs = Number.isNaN(oldest) ? Infinity : now - oldest;
+    if (ageMs * 1e6 > wanted.max_age!) {
+      out.push({
+        field: "limits.age",
+        from: ageText(have.max_age),
+        to: ageText(wanted.max_age!),
+        why: `its oldest message is ${
+          Number.isFinite(ageMs) ? `${ageMs} ms` : "of unknown age"
+        } old`,
+      });
+    }
+  }
+  if (lowered(have.max_msg_size, wanted.max_msg_size, -1)) {
+    out.push({
+      field: "limits.messageSize",
+      from: have.max_msg_size,
+      to: wanted.max_msg_size,
+      why:
+        "larger messages, accepted today, would be rejected (a plain emit is lost without an error)",
+    });
+  }
+  return out;
+}
+
+function allowed(option: RegisterStreamsOptions["allowDestructive"], field: DestructiveChange) {
+  return option === true || (Array.isArray(option) && option.includes(field));
+}
+
+/** Throw when updating the stream would drop messages and the option does not allow it. */
+function refuseDestruction(
+  event: Event<unknown, unknown>,
+  config: Partial<StreamConfig> & { name: string },
+  info: StreamInfo,
+  allow: RegisterStreamsOptions["allowDestructive"],
+): void {
+  const refused = destructions(config, info, Date.now()).filter((d) => !allowed(allow, d.field));
+  if (!refused.length) return;
+  const subjects = refused.find((d) => d.field === "subjects");
+  const other = (info.config.subjects ?? []).filter((s) => s !== event.name);
+  const shared = subjects && other.length
+    ? `stream "${config.name}" carries subject ${other.map((s) => `"${s}"`).join(", ")}, ` +
+      `not only "${event.name}": another event maps to the same stream name (dots and dashes ` +
+      `both become "-"); rename one of them. `
+    : "";
+  const detail = refused.map((d) =>
+    `${d.field} ${JSON.stringify(d.from)} → ${JSON.stringify(d.to)} (${d.why})`
+  ).join("; ");
+  const names = refused.map((d) => `"${d.field}"`).join(", ");
+  throw new StreamConfigError(
+    event.name,
+    refused.map((d) => d.field),
+    `Cannot register event "${event.name}": ${shared}updating stream "${config.name}" can drop ` +
+      `messages: ${detail}. The stream was left as it is; to change it anyway, pass ` +
+      `register({ allowDestructive: [${names}] })`,
+  );
 }
 
 /**
  * Create or update the event's stream.
  *
  * @throws {StreamExistsError} the stream exists, differs, and `update` is off
- * @throws {StreamConfigError} the server rejected the config; names the fields
+ * @throws {StreamConfigError} the server rejected the config, or the update can drop messages
+ * and `allowDestructive` does not allow it; names the fields
  */
 export async function registerStream(
   jsm: JetStreamManager,
   event: Event<unknown, unknown>,
   options: RegisterStreamsOptions = {},
 ): Promise<void> {
-  const { create = true, update = true } = options;
+  const { create = true, update = true, allowDestructive = false } = options;
   const config = streamConfig(event);
   if (!create) {
     let existing;
@@ -128,6 +296,7 @@ export async function registerStream(
       throw error;
     }
     if (update && differences(config, existing.config).length) {
+      refuseDestruction(event, config, existing, allowDestructive);
       await updateStream(jsm, event, config);
     }
     return;
@@ -149,6 +318,9 @@ export async function registerStream(
         { cause: error },
       );
     }
+    const existing = await jsm.streams.info(config.name);
+    if (!differences(config, existing.config).length) return;
+    refuseDestruction(event, config, existing, allowDestructive);
   }
   await updateStream(jsm, event, config);
 }
@@ -188,4 +360,30 @@ function configError(
       (changed.length ? `; changed: ${changed.join(", ")}` : ""),
     { cause: error },
   );
+}
+
+/**
+ * Refuse events of different names that map to one stream (`x.y` and `x-y` both use `x-y`):
+ * registering one would take the other's subject away.
+ *
+ * @param events the events of one registry
+ * @param registry what is being built, for the message, e.g. `Events`
+ * @throws {TypeError} naming both events and the stream
+ */
+export function refuseSharedStreams(
+  events: Iterable<Event<unknown, unknown>>,
+  registry: string,
+): void {
+  const byStream = new Map<string, string>();
+  for (const event of events) {
+    const seen = byStream.get(event.streamName);
+    if (seen !== undefined && seen !== event.name) {
+      throw new TypeError(
+        `Cannot build ${registry}: events "${seen}" and "${event.name}" both map to stream ` +
+          `"${event.streamName}" (dots become dashes in stream names), and one stream carries one ` +
+          "event; rename one of them",
+      );
+    }
+    byStream.set(event.streamName, event.name);
+  }
 }

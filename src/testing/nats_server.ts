@@ -5,9 +5,17 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
 
@@ -23,10 +31,17 @@ import process from "node:process";
  */
 export interface NatsServerOptions {
   /**
-   * Path of the `nats-server` binary.
-   * @default the `NATS_SERVER_BIN` environment variable, then `PATH`, then `/usr/sbin/nats-server`
+   * Path of the `nats-server` binary. It wins over `version`.
+   * @default see {@linkcode FindNatsServerOptions}
    */
   binary?: string;
+  /**
+   * Which release to run, from the cache that `scripts/_servers.sh` fills with Debian's
+   * packages: `"2.9"`, `"2.10"`, `"2.15"` (the newest cached patch release of that line), an exact
+   * `"2.10.27"`, or `"current"` (the newest release, from Debian sid).
+   * @default the `WALNATS_NATS_SERVER_VERSION` environment variable; unset: the first binary found
+   */
+  version?: string | undefined;
   /** Enable JetStream. @default true */
   jetstream?: boolean;
   /** Extra lines appended to the generated server configuration file. @default "" */
@@ -56,6 +71,8 @@ export interface NatsServer extends AsyncDisposable {
   readonly pid: number | undefined;
   /** Directory with the configuration file and the JetStream store. */
   readonly dir: string;
+  /** The release running, as the server logged it at start, e.g. `"2.10.27"`. */
+  readonly version: string;
   /** Stop the server gracefully (SIGTERM), then SIGKILL if it does not exit in 5 s. */
   stop(): Promise<void>;
   /** Kill the server at once (SIGKILL), as a crash would. */
@@ -108,12 +125,14 @@ export class NatsServerNotFoundError extends Error {
   /**
    * Create the error.
    * @param searched the places that were looked at
+   * @param hint what to do instead of installing a server
    */
-  constructor(searched: string[]) {
+  constructor(searched: string[], hint?: string) {
     super(
       `Cannot find the nats-server binary (looked at: ${searched.join(", ")}). ` +
-        "Install it (Debian/Ubuntu: `apt-get install nats-server`, macOS: `brew install nats-server`) " +
-        "or set NATS_SERVER_BIN to its path",
+        (hint ??
+          "Install it (Debian/Ubuntu: `apt-get install nats-server`, macOS: `brew install nats-server`) " +
+            "or set NATS_SERVER_BIN to its path"),
     );
     this.name = "NatsServerNotFoundError";
   }
@@ -144,7 +163,37 @@ function send(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
- * Find the nats-server binary: option, NATS_SERVER_BIN, PATH, then /usr/sbin.
+ * Options of {@linkcode findNatsServer}.
+ *
+ * @example Find the cached 2.10 release
+ * ```ts ignore
+ * import { findNatsServer } from "@walnats/walnats/testing";
+ *
+ * const binary = findNatsServer({ version: "2.10" });
+ * ```
+ */
+export interface FindNatsServerOptions {
+  /** Path of the binary: used as given when it is executable. @default undefined */
+  binary?: string | undefined;
+  /**
+   * A release from the server cache (see {@linkcode NatsServerOptions.version}).
+   * @default `env.WALNATS_NATS_SERVER_VERSION`
+   */
+  version?: string | undefined;
+  /**
+   * The environment to read `NATS_SERVER_BIN`, `WALNATS_NATS_SERVER_VERSION`, `WALNATS_CACHE_DIR`,
+   * `XDG_CACHE_HOME`, `HOME` and `PATH` from.
+   * @default process.env
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Find the nats-server binary. In order: `binary`; `version` from the server cache;
+ * `NATS_SERVER_BIN`; `WALNATS_NATS_SERVER_VERSION` from the cache; `PATH`; `/usr/sbin`.
+ *
+ * The cache is `$WALNATS_CACHE_DIR/nats-server/<version>/nats-server` (default
+ * `~/.cache/walnats`), filled by `scripts/_servers.sh` from Debian's packages.
  *
  * @example Skip tests without nats-server
  * ```ts
@@ -157,17 +206,78 @@ function send(child: ChildProcess, signal: NodeJS.Signals): void {
  *   if (!(error instanceof NatsServerNotFoundError)) throw error;
  * }
  * ```
+ *
+ * @param options a binary path (a string is taken as `{ binary }`), a version, the environment
+ * @returns the path of an executable `nats-server`
+ * @throws {NatsServerNotFoundError} when none is found, or the asked version is not cached
  */
-export function findNatsServer(binary?: string): string {
+export function findNatsServer(options: FindNatsServerOptions | string = {}): string {
+  const { binary, version, env = process.env } = typeof options === "string"
+    ? { binary: options }
+    : options;
+  if (binary) return firstExecutable([binary]);
+  if (version) return cachedNatsServer(version, env);
+  if (env.NATS_SERVER_BIN) return firstExecutable([env.NATS_SERVER_BIN]);
+  if (env.WALNATS_NATS_SERVER_VERSION) {
+    return cachedNatsServer(env.WALNATS_NATS_SERVER_VERSION, env);
+  }
   const candidates: string[] = [];
-  if (binary) candidates.push(binary);
-  const fromEnv = process.env.NATS_SERVER_BIN;
-  if (fromEnv) candidates.push(fromEnv);
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir) candidates.push(join(dir, "nats-server"));
   }
   candidates.push("/usr/sbin/nats-server", "/usr/local/sbin/nats-server");
   return firstExecutable(candidates);
+}
+
+/** The server cache directory, as scripts/_servers.sh computes it. */
+function serverCache(env: Record<string, string | undefined>): string {
+  const base = env.WALNATS_CACHE_DIR ??
+    join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), ".cache"), "walnats");
+  return join(base, "nats-server");
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** "2.10" → the newest cached 2.10.x; "2.10.27" → exactly that; "current" → sid's. */
+function cachedNatsServer(version: string, env: Record<string, string | undefined>): string {
+  const root = serverCache(env);
+  const hint = `nats-server ${version} is not in the server cache ${root}. ` +
+    "Fill it with `bash scripts/_servers.sh` (Debian's packages of bookworm, trixie and sid), " +
+    "or set NATS_SERVER_BIN to a binary";
+  if (!/^(current|\d+\.\d+(\.\d+)?)$/.test(version)) {
+    throw new RangeError(
+      `Cannot pick nats-server version "${version}": use "current", "2.10" or an exact "2.10.27"`,
+    );
+  }
+  let wanted: string | undefined;
+  let cached: string[] = [];
+  try {
+    cached = readdirSync(root).filter((name) => /^\d+\.\d+\.\d+$/.test(name));
+  } catch {
+    // no cache: the error below says how to make one
+  }
+  if (version === "current") {
+    try {
+      wanted = realpathSync(join(root, "current")).split(/[\\/]/).pop();
+    } catch {
+      wanted = undefined;
+    }
+  } else {
+    wanted = cached
+      .filter((name) => name === version || name.startsWith(`${version}.`))
+      .sort(compareVersions)
+      .pop();
+  }
+  if (!wanted) throw new NatsServerNotFoundError([join(root, version, "nats-server")], hint);
+  return firstExecutable([join(root, wanted, "nats-server")]);
 }
 
 /** The first of `candidates` that is an executable file. @throws {NatsServerNotFoundError} */
@@ -252,6 +362,7 @@ class NatsServerImpl implements NatsServer {
   #exited: Promise<void> = Promise.resolve();
   #running = false;
   #log: string[] = [];
+  #version = "";
 
   constructor(plan: ServerPlan) {
     this.#plan = plan;
@@ -273,6 +384,10 @@ class NatsServerImpl implements NatsServer {
 
   get dir(): string {
     return this.#plan.dir;
+  }
+
+  get version(): string {
+    return this.#version;
   }
 
   async start(): Promise<void> {
@@ -304,7 +419,9 @@ class NatsServerImpl implements NatsServer {
     const deadline = Date.now() + this.#plan.timeout;
     while (Date.now() < deadline) {
       if (exitCode !== undefined) break;
-      if (this.#log.join("").includes("Server is ready") && await canConnect(this.#plan.port)) {
+      const log = this.#log.join("");
+      if (log.includes("Server is ready") && await canConnect(this.#plan.port)) {
+        this.#version = /Version:\s+v?(\d+\.\d+\.\d+)/.exec(log)?.[1] ?? "";
         return;
       }
       await sleep(20);
@@ -396,12 +513,13 @@ function watchdog(pid: number | undefined): void {
  * console.log(server.url); // nats://127.0.0.1:<port>
  * ```
  *
- * @param options binary, JetStream, extra configuration, start timeout
+ * @param options binary or version, JetStream, extra configuration, start timeout
  * @returns the running server; dispose it (or call `stop()`) when done
- * @throws {NatsServerNotFoundError} when no `nats-server` binary is found
+ * @throws {NatsServerNotFoundError} when no `nats-server` binary is found, or the asked version is
+ * not in the server cache
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
-  const binary = findNatsServer(options.binary);
+  const binary = findNatsServer({ binary: options.binary, version: options.version });
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "walnats-nats-"));
   const server = new NatsServerImpl({
@@ -446,7 +564,7 @@ export async function startNatsCluster(
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Cannot start a cluster of ${size} servers: size must be an integer >= 1`);
   }
-  const binary = findNatsServer(options.binary);
+  const binary = findNatsServer({ binary: options.binary, version: options.version });
   const clientPorts: number[] = [];
   const routePorts: number[] = [];
   for (let i = 0; i < size; i++) {

@@ -642,8 +642,11 @@ test("Actors.listen terminates a message that cannot be decoded, without retryin
   assert.deepEqual(handled, [1]);
   assert.equal(failures.length, 2);
   assert.ok(failures.every((f) => f.message === undefined));
-  assert.match(String(failures[0]!.error), /Serializer "json" failed/);
-  assert.match(String(failures[1]!.error), /Invalid message of event/);
+  // Both arrive in one batch and decode at once, so the order of their failures is not fixed
+  // (under Bun on nats-server 2.15 the schema failure came first): compared as a set.
+  const errors = failures.map((f) => String(f.error)).sort();
+  assert.match(errors[0]!, /Serializer "json" failed/);
+  assert.match(errors[1]!, /Invalid message of event/);
   assert.equal(lines.filter((l) => /cannot decode/.test(l)).length, 2);
   const state = await consumerState(ctx.jsm, e, "decoder");
   assert.deepEqual(state, { pending: 0, ackPending: 0, redelivered: 0 });

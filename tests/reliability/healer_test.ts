@@ -3,20 +3,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
+import type { ConsumerConfig } from "@nats-io/jetstream";
 import { startNatsServer } from "../../testing.ts";
 import { Actor } from "../../mod.ts";
 import { Healer, type Patient } from "../../src/actors/_healing.ts";
+import { registerConsumer } from "../../src/actors/consumer.ts";
 import { uniqueName, until } from "../_helpers.ts";
 import { idEvent, recordingLogger } from "./_fault.ts";
 
-function patient(name: string, state: Partial<Patient> = {}): Patient & { resets: number } {
+function patient(
+  name: string,
+  state: Partial<Patient> = {},
+): Patient & { resets: number; followed: ConsumerConfig[] } {
   const p = {
     actor: new Actor(name, idEvent(uniqueName("heal")), () => {}) as Patient["actor"],
     outstanding: 0,
     lastActivity: Date.now(),
     resets: 0,
+    followed: [] as ConsumerConfig[],
     resetPulls() {
       p.resets += 1;
+    },
+    follow(config: ConsumerConfig) {
+      p.followed.push(config);
     },
     ...state,
   };
@@ -81,6 +90,38 @@ test("Healer.watch starts an episode for silence or a consumer said to be gone, 
     assert.equal(healer.record(gone).state, "ok");
     assert.ok(log.some((l) => /"silent": no answer to its pull requests for \d+ ms/.test(l)));
     assert.ok(log.some((l) => /"gone": the server says its consumer is gone/.test(l)));
+  } finally {
+    stop.abort();
+    await healer.settled();
+    await nc.close();
+  }
+});
+
+test("Healer.follow hands each consumer's live settings to its actor, and heals a missing one", async () => {
+  await using server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  const stop = new AbortController();
+  const present = patient("present");
+  const absent = patient("absent");
+  const healer = new Healer([present, absent], {
+    nc,
+    logger: recordingLogger([]),
+    signal: stop.signal,
+    silence: 1000,
+  });
+  try {
+    const jsm = await healer.manager();
+    await registerConsumer(jsm, present.actor, { logger: recordingLogger([]) });
+    await jsm.streams.add({
+      name: absent.actor.event.streamName,
+      subjects: [absent.actor.event.name],
+    });
+    await healer.follow();
+    assert.equal(present.followed.length, 1);
+    assert.equal(present.followed[0]!.durable_name, "present");
+    // The missing consumer is recreated by an episode, which then hands over its settings.
+    await until(() => absent.followed.length === 1 && !healer.busy(absent), 5000, "the episode");
+    assert.equal(absent.resets, 1);
   } finally {
     stop.abort();
     await healer.settled();
