@@ -34,3 +34,11 @@ export async function until(
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Whether the tests run built to JavaScript (Node.js, scripts/test_node.sh) instead of as sources. */
+export const built: boolean = import.meta.url.endsWith(".js");
+
+/** A module of this repository by its source path, relative to `base`: its `.js` twin when built. */
+export function sourceUrl(path: string, base: string | URL): URL {
+  return new URL(built ? path.replace(/\.ts$/, ".js") : path, base);
+}

@@ -12,6 +12,7 @@ import {
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import * as v from "valibot";
+import { toBase64 } from "../_base64.ts";
 import { MAX_NAME_LENGTH } from "../_names.ts";
 import { Event } from "../events/event.ts";
 import { streamConfig } from "../events/stream.ts";
@@ -223,7 +224,7 @@ export async function sendDeadLetter(
     streamSeq: fields.streamSeq,
     timestamp: new Date(fields.timestamp).toISOString(),
     headers: original,
-    payload: (fields.data as Uint8Array & { toBase64(): string }).toBase64(),
+    payload: toBase64(fields.data),
   };
   const h = natsHeaders();
   h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}`);

@@ -70,7 +70,7 @@ test("a message that failed its last attempt is dead-lettered with why, then ter
   assert.equal(letter?.streamSeq, 1);
   assert.equal(letter?.headers["Nats-Msg-Id"], "order-7");
   assert.equal(letter?.headers["Walnats-Trace"], "trace-7");
-  assert.deepEqual(JSON.parse(atob(letter?.payload)), { id: 7 });
+  assert.deepEqual(JSON.parse(atob(letter?.payload ?? "")), { id: 7 });
   assert.ok(Date.parse(letter.timestamp) <= Date.now());
   assert.ok(
     lines.some((l) => /message 1 of actor "ship" terminated: attempt 2 of 2 failed/.test(l)),
