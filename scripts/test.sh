@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: checks (fmt, lint, type check, doc lint), then every test file
-# under Deno and under Bun against real nats-servers. Installs what it needs on first run.
-# The last line is "N passed, N failed", summed over both runtimes (failed checks count as failed).
+# The whole test suite: checks (fmt, lint, type check, doc lint, the npm package from
+# outside), then every test file under Deno, Bun and Node.js (built with tsc) against real
+# nats-servers. Installs what it needs on first run.
+# The last line is "N passed, N failed", summed over the runtimes (failed checks count as failed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh
@@ -38,6 +39,8 @@ check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts 
 check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno
 check "demo under Bun" timeout 120 env -u NATS_URL bash scripts/demo.sh bun
 check "examples under Deno and Bun" timeout 600 env -u NATS_URL bash scripts/examples.sh
+check "npm package from outside: npm pack, then Node, Bun and Deno projects" \
+  timeout 900 env -u NATS_URL bash scripts/pack_check.sh
 # Benchmarks are not timed tests: CI only checks that each still runs (--smoke), in both runtimes.
 for bench in bench/*_bench.ts; do
   if grep -q "Deno.bench" "$bench"; then
@@ -85,6 +88,20 @@ fi
 
 # Bun prints a failure's error just before its "(fail)" line.
 if [ "$bun_rc" != 0 ]; then grep -B 25 "^(fail)" "$log_dir/bun.log" | head -n 200; fi
+
+# Node.js: the tests built with tsc (scripts/test_node.sh), summed like the others.
+echo "== node --test"
+timeout 1800 bash scripts/test_node.sh 2>&1 | tee "$log_dir/node.log" |
+  grep -E "^(not ok|node:)"
+summary=$(grep -E "^node: [0-9]+ passed, [0-9]+ failed$" "$log_dir/node.log" | tail -n 1)
+if [ -n "$summary" ]; then
+  passed=$((passed + $(echo "$summary" | sed -E 's/^node: ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')))
+else
+  echo "node --test ended without a summary:"
+  tail -n 60 "$log_dir/node.log"
+  failed=$((failed + 1))
+fi
 
 # Anything the suites started must be gone (zombies awaiting their reaper are not running).
 # The harness's watchdogs poll their parent every second.
