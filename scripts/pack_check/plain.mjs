@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { Actor, Actors, Event, Events } from "@walnats/walnats";
 import { startNatsServer } from "@walnats/walnats/testing";
+import { main } from "@walnats/walnats/cli";
 
 const greeted = new Event("plain-greeted", v.string()).withResponse(v.string());
 const greeter = new Actor("plain-greeter", greeted, (name) => `hello, ${name}`);
@@ -20,7 +21,10 @@ try {
   await actors.close();
   await events.close();
   if (answer !== "hello, Ada") throw new Error(`plain install: answered ${answer}`);
-  console.log("plain install: request answered without the optional peers");
+  let usage = "";
+  const code = await main(["--help"], { stdout: (t) => usage += t, stderr: (t) => usage += t });
+  if (code !== 0 || !usage.startsWith("Usage: walnats")) throw new Error("plain install: cli");
+  console.log("plain install: request and cli work without the optional peers");
 } finally {
   await server.stop();
 }
