@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run -A
+#!/usr/bin/env node
 /**
  * The walnats command line: AsyncAPI 3.0 documents and event-storming diagrams of
  * the `Services` a module exports.
@@ -7,6 +7,7 @@
  * deno run -A jsr:@walnats/walnats/cli asyncapi ./services.ts > asyncapi.json
  * deno run -A jsr:@walnats/walnats/cli d2 ./services.ts | d2 - arch.svg
  * bun cli.ts mermaid ./services.ts --direction down
+ * npx walnats asyncapi ./services.js   # the npm package's bin (built JavaScript)
  * ```
  *
  * The module must export the `Services` as `services` (or name the export with
@@ -26,9 +27,10 @@
  *
  * @module
  */
+import { realpathSync } from "node:fs";
 import process from "node:process";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { AsyncApiOptions } from "./src/services/asyncapi.ts";
 import type { DiagramOptions } from "./src/services/diagrams.ts";
@@ -216,6 +218,22 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-if (import.meta.main) {
+/**
+ * Whether this module is the program: Deno and Bun say so in `import.meta.main`; Node.js
+ * before 24 does not, so compare the script it started (through a bin symlink or not).
+ */
+function isMain(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (typeof main === "boolean") return main;
+  const script = process.argv[1];
+  if (script === undefined || !import.meta.url.startsWith("file:")) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   process.exitCode = await main(process.argv.slice(2));
 }

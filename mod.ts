@@ -135,7 +135,7 @@ export type { DateTimeOptions } from "./src/serializers/date_time.ts";
 export type { FernetOptions } from "./src/serializers/fernet.ts";
 export type { GzipOptions } from "./src/serializers/gzip.ts";
 export type { HmacHash, HmacOptions } from "./src/serializers/hmac.ts";
-export type { Serializer } from "./src/serializers/serializer.ts";
+export type { Serializer, WebCryptoKey } from "./src/serializers/serializer.ts";
 export type { AsyncApiDocument, AsyncApiObject, AsyncApiOptions } from "./src/services/asyncapi.ts";
 export type { DiagramOptions } from "./src/services/diagrams.ts";
 export type { JsonSchema } from "./src/services/_json_schema.ts";

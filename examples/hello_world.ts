@@ -6,8 +6,8 @@
  *     npm run demo -- bun               # Bun
  *     NATS_URL=nats://host:4222 npm run demo
  */
-import { Actors } from "../mod.ts";
-import { startNatsServer } from "../testing.ts";
+import { Actors } from "@walnats/walnats";
+import { startNatsServer } from "@walnats/walnats/testing";
 import { publish } from "./hello/publisher.ts";
 import { greet, registerSubscriber } from "./hello/subscriber.ts";
 import { userRegistered } from "./hello/events.ts";

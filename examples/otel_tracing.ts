@@ -32,11 +32,11 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const tracing = otel({ propagator: new W3CTraceContextPropagator() });
 // #endregion setup
 
-const orderPlaced = new Event("order-placed", v.object({ id: v.string(), total: v.number() }));
+const tracedOrder = new Event("traced-order", v.object({ id: v.string(), total: v.number() }));
 
 // #region wire
 const tracer = trace.getTracer("shop");
-const chargeCard = new Actor("charge-card", orderPlaced, async (order) => {
+const chargeCard = new Actor("charge-traced-order", tracedOrder, async (order) => {
   // The consumer span is active here: this span becomes its child.
   await tracer.startActiveSpan("payment-provider.charge", async (span) => {
     span.setAttribute("order.total", order.total);
@@ -48,7 +48,7 @@ const chargeCard = new Actor("charge-card", orderPlaced, async (order) => {
 await using nats = await exampleNats();
 console.log(`otel_tracing: ${runtime}, NATS at ${nats.url}`);
 
-await using events = await new Events(orderPlaced).connect(nats.url, {
+await using events = await new Events(tracedOrder).connect(nats.url, {
   emitHooks: [tracing.emitHook],
 });
 await events.register();
@@ -59,7 +59,7 @@ await actors.register();
 // An application span around the emit: the producer span nests under it.
 await tracer.startActiveSpan("checkout", async (span) => {
   const id = `order-${crypto.randomUUID()}`; // also the uid: a second emit of it is dropped
-  await events.emit(orderPlaced, { id, total: 42 }, { uid: id, sync: true });
+  await events.emit(tracedOrder, { id, total: 42 }, { uid: id, sync: true });
   span.end();
 });
 await actors.listen({ burst: true });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: checks (fmt, lint, type check, doc lint), then the test files under Deno
-# and under Bun against real nats-servers of several releases (the server matrix, below).
+# The whole test suite: checks (fmt, lint, type check, doc lint, the npm package from outside),
+# then the test files under Deno and Bun against real nats-servers of several releases (the server
+# matrix, below), and under Node.js (built with tsc) on the current release.
 # Installs what it needs on first run. The last line is "N passed, N failed", summed over every
 # leg (failed checks count as failed). Arguments go to `deno test` (e.g. --filter NAME).
 #
@@ -54,6 +55,8 @@ if [ "${WALNATS_SKIP_CHECKS:-0}" != 1 ]; then
   check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno
   check "demo under Bun" timeout 120 env -u NATS_URL bash scripts/demo.sh bun
   check "examples under Deno and Bun" timeout 600 env -u NATS_URL bash scripts/examples.sh
+  check "npm package from outside: npm pack, then Node, Bun and Deno projects" \
+    timeout 900 env -u NATS_URL bash scripts/pack_check.sh
   # Benchmarks are not timed tests: CI only checks that each still runs (--smoke), in both runtimes.
   for bench in bench/*_bench.ts; do
     if grep -q "Deno.bench" "$bench"; then
@@ -157,6 +160,23 @@ else
     run_suite bun "$server" $files
   done
 fi
+
+# Node.js: the tests built with tsc (scripts/test_node.sh), summed like the others.
+echo "== node --test"
+node_started=$SECONDS
+if [ -z "${NATS_SERVER_BIN:-}" ]; then export WALNATS_NATS_SERVER_VERSION=current; fi
+timeout 1800 bash scripts/test_node.sh 2>&1 | tee "$log_dir/node.log" |
+  grep -E "^(not ok|node:)"
+summary=$(grep -E "^node: [0-9]+ passed, [0-9]+ failed$" "$log_dir/node.log" | tail -n 1)
+if [ -n "$summary" ]; then
+  passed=$((passed + $(echo "$summary" | sed -E 's/^node: ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')))
+else
+  echo "node --test ended without a summary:"
+  tail -n 60 "$log_dir/node.log"
+  failed=$((failed + 1))
+fi
+echo "== node took $((SECONDS - node_started)) s"
 
 # Anything the suites started must be gone (zombies awaiting their reaper are not running).
 # The harness's watchdogs poll their parent every second.

@@ -49,3 +49,11 @@ export function serverVersion(): string {
     return "";
   }
 }
+
+/** Whether the tests run built to JavaScript (Node.js, scripts/test_node.sh) instead of as sources. */
+export const built: boolean = import.meta.url.endsWith(".js");
+
+/** A module of this repository by its source path, relative to `base`: its `.js` twin when built. */
+export function sourceUrl(path: string, base: string | URL): URL {
+  return new URL(built ? path.replace(/\.ts$/, ".js") : path, base);
+}

@@ -3,7 +3,7 @@
  * In a real system this module is the contract between services.
  */
 import * as v from "valibot";
-import { Event } from "../../mod.ts";
+import { Event } from "@walnats/walnats";
 
 /** Someone signed up; the subscriber greets them. */
 export const userRegistered = new Event(

@@ -4,7 +4,7 @@
  *     deno run -A examples/hello/publisher.ts Ada Grace Barbara
  *     bun examples/hello/publisher.ts Ada Grace Barbara
  */
-import { Events } from "../../mod.ts";
+import { Events } from "@walnats/walnats";
 import { natsUrl, userRegistered } from "./events.ts";
 
 /** Emit one `user-registered` event per name, waiting for the stream to store each. */

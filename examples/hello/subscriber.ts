@@ -5,7 +5,7 @@
  *     deno run -A examples/hello/subscriber.ts
  *     bun examples/hello/subscriber.ts
  */
-import { Actor, Actors } from "../../mod.ts";
+import { Actor, Actors } from "@walnats/walnats";
 import { natsUrl, userRegistered } from "./events.ts";
 
 /** Greets each user once; a failed attempt would be retried after 0.5 s, 1 s, 2 s… */

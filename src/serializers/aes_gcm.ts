@@ -6,7 +6,7 @@
  */
 
 import { SerializerError } from "../errors.ts";
-import type { Serializer } from "./serializer.ts";
+import type { Serializer, WebCryptoKey as CryptoKey } from "./serializer.ts";
 
 /**
  * The keys of an {@linkcode aesGcm} serializer, by id.

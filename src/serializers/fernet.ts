@@ -4,8 +4,9 @@
  * @module
  */
 
+import { fromBase64, toBase64 } from "../_base64.ts";
 import { SerializerError } from "../errors.ts";
-import type { Serializer } from "./serializer.ts";
+import type { Serializer, WebCryptoKey as CryptoKey } from "./serializer.ts";
 
 /**
  * Options for {@linkcode fernet}.
@@ -211,27 +212,19 @@ async function importKeys(secret: Uint8Array<ArrayBuffer>): Promise<FernetKeys> 
   return { signing, encryption };
 }
 
-// Url-safe base64 (RFC 4648 §5), with the padding the spec writes: the runtimes' own
-// `Uint8Array.prototype.toBase64` / `Uint8Array.fromBase64` (Deno and Bun have both).
-interface Base64Codec {
-  fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array<ArrayBuffer>;
-}
+// Url-safe base64 (RFC 4648 §5), with the padding the spec writes.
 const ascii = new TextDecoder("ascii");
 const encoder = new TextEncoder();
 
 /** Url-safe base64 with padding, as ASCII bytes. */
 function encodeBase64Url(bytes: Uint8Array): Uint8Array {
-  const text = (bytes as Uint8Array & { toBase64(o: { alphabet: "base64url" }): string })
-    .toBase64({ alphabet: "base64url" });
-  return encoder.encode(text);
+  return encoder.encode(toBase64(bytes, "base64url"));
 }
 
 /** Decode url-safe base64 given as ASCII bytes, with or without the padding; `null` if invalid. */
 function decodeBase64Url(text: Uint8Array): Uint8Array<ArrayBuffer> | null {
   try {
-    return (Uint8Array as unknown as Base64Codec).fromBase64(ascii.decode(text), {
-      alphabet: "base64url",
-    });
+    return fromBase64(ascii.decode(text), "base64url");
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@
  */
 
 import { SerializerError } from "../errors.ts";
-import type { Serializer } from "./serializer.ts";
+import type { Serializer, WebCryptoKey as CryptoKey } from "./serializer.ts";
 
 /**
  * A hash function for {@linkcode hmac}.

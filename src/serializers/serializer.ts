@@ -37,3 +37,20 @@ export interface Serializer<T> {
    */
   decode(data: Uint8Array, headers?: MessageHeaders): T | Promise<T>;
 }
+
+/**
+ * A WebCrypto key (`CryptoKey`), named through `crypto.subtle` so that it needs no DOM
+ * type library: Node's types have no global `CryptoKey`; Deno's and Bun's have.
+ *
+ * @example An HMAC key for the hmac serializer
+ * ```ts
+ * import type { WebCryptoKey } from "@walnats/walnats";
+ *
+ * const key: WebCryptoKey = await crypto.subtle.generateKey(
+ *   { name: "HMAC", hash: "SHA-256" },
+ *   false,
+ *   ["sign", "verify"],
+ * );
+ * ```
+ */
+export type WebCryptoKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;

@@ -8,6 +8,9 @@ async function flush(): Promise<void> {
 }
 
 /** A manual clock in milliseconds. */
+/** An AbortSignal's event listener, named without the DOM type library. */
+type Listener = Parameters<AbortSignal["addEventListener"]>[1];
+
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   let t = 0;
   return { now: () => t, advance: (ms) => void (t += ms) };
@@ -281,11 +284,11 @@ test("PrioritySemaphore removes the abort listener once granted", async () => {
   const signal = new AbortController().signal;
   const add = signal.addEventListener.bind(signal);
   const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+  signal.addEventListener = ((type: string, listener: Listener) => {
     added.push(listener);
     add(type, listener);
   }) as typeof signal.addEventListener;
-  signal.removeEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+  signal.removeEventListener = ((type: string, listener: Listener) => {
     removed.push(listener);
     remove(type, listener);
   }) as typeof signal.removeEventListener;
@@ -304,11 +307,11 @@ test("PrioritySemaphore waiters sharing a signal share one abort listener", asyn
   let listeners = 0;
   const add = signal.addEventListener.bind(signal);
   const remove = signal.removeEventListener.bind(signal);
-  signal.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+  signal.addEventListener = ((type: string, listener: Listener) => {
     listeners++;
     add(type, listener);
   }) as typeof signal.addEventListener;
-  signal.removeEventListener = ((type: string, listener: EventListenerOrEventListenerObject) => {
+  signal.removeEventListener = ((type: string, listener: Listener) => {
     listeners--;
     remove(type, listener);
   }) as typeof signal.removeEventListener;

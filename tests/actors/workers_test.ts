@@ -22,10 +22,10 @@ import {
 } from "../../mod.ts";
 import { aliveWorkers } from "../../src/actors/workers/worker_pool.ts";
 import { checksum, type Place } from "./_worker_jobs.ts";
-import { uniqueName, until } from "../_helpers.ts";
+import { sourceUrl, uniqueName, until } from "../_helpers.ts";
 
 type Jobs = typeof import("./_worker_jobs.ts");
-const jobsUrl = new URL("./_worker_jobs.ts", import.meta.url);
+const jobsUrl = sourceUrl("./_worker_jobs.ts", import.meta.url);
 const jobs = workerModule<Jobs>(jobsUrl);
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 const isDeno = "Deno" in globalThis;
@@ -356,7 +356,7 @@ for (const executeIn of ["thread", "process"] as const) {
       assert.equal(later.delay, 1234);
       assert.ok(byMessage("range") instanceof RangeError);
       assert.equal(byMessage("range").message, "failed: range");
-      assert.match(byMessage("range").stack ?? "", /_worker_jobs\.ts/, "the worker's stack");
+      assert.match(byMessage("range").stack ?? "", /_worker_jobs\.[jt]s/, "the worker's stack");
       const clone = byMessage("x");
       assert.ok(clone instanceof UnrecoverableError, String(clone));
       assert.match(clone.message, /"uncloneable" cannot be sent from the worker/);

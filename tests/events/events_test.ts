@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type } from "arktype";
 import { RetentionPolicy } from "@nats-io/jetstream";
 import type { MsgHdrsImpl } from "@nats-io/nats-core";
+import { connect } from "../../src/connection.ts";
 import { startNatsServer } from "../../testing.ts";
 import {
   CloudEvent,
@@ -241,7 +242,6 @@ test("Events.connect leaves a given connection open and closes its own", async (
   assert.ok(own.connection.isClosed());
   const shared = own.connection;
   void shared;
-  const { connect } = await import("../../src/connection.ts");
   const nc = await connect(server.url);
   {
     await using conn = await new Events(e).connect(nc);

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import * as v from "valibot";
 import { type ConnectionOptions, Event, type Logger } from "../../mod.ts";
-import { sleep } from "../_helpers.ts";
+import { sleep, sourceUrl } from "../_helpers.ts";
 
 /** The event every fault test uses: one id per message, so completions can be counted. */
 export function idEvent(name: string, replicas?: number): Event<{ id: number }> {
@@ -73,7 +73,7 @@ export async function sendAll(
   return { retries };
 }
 
-/** Whether the test runs under Deno (else Bun). */
+/** Whether the test runs under Deno (else Bun or Node.js). */
 export const isDeno = "Deno" in globalThis;
 
 /** Options of a child subscriber (see `_subscriber.ts`). */
@@ -103,10 +103,10 @@ export interface Subscriber {
   readonly stderr: string[];
 }
 
-const script = fileURLToPath(new URL("./_subscriber.ts", import.meta.url));
+const script = fileURLToPath(sourceUrl("./_subscriber.ts", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Start a subscriber process (Deno: `deno run -A`, Bun: `bun`). */
+/** Start a subscriber process (Deno: `deno run -A`, Bun: `bun`, Node.js: `node`). */
 export function startSubscriber(plan: SubscriberPlan): Subscriber {
   const args = isDeno ? ["run", "-A", script, JSON.stringify(plan)] : [
     script,

@@ -56,3 +56,6 @@ export async function assertSerializerError(
   }
   assert.fail("expected a SerializerError");
 }
+
+/** WebCrypto's SubtleCrypto, named without the DOM type library (Node's types lack it). */
+export type Subtle = typeof crypto.subtle;

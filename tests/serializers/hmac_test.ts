@@ -3,7 +3,15 @@ import assert from "node:assert/strict";
 import { gzip } from "../../src/serializers/gzip.ts";
 import { hmac } from "../../src/serializers/hmac.ts";
 import { msgpack } from "../../src/serializers/msgpack.ts";
-import { assertSerializerError, json, large, small, text, unicode } from "./_fixtures.ts";
+import {
+  assertSerializerError,
+  json,
+  large,
+  small,
+  type Subtle,
+  text,
+  unicode,
+} from "./_fixtures.ts";
 
 const key = "a secret key that is long enough for the tests";
 
@@ -71,13 +79,13 @@ test("hmac stacks with gzip and msgpack", async () => {
 });
 
 test("hmac imports a key given as bytes or a string once", async () => {
-  const subtle = crypto.subtle as SubtleCrypto & { importKey: SubtleCrypto["importKey"] };
+  const subtle = crypto.subtle as Subtle;
   const original = subtle.importKey;
   let imports = 0;
-  subtle.importKey = function (this: SubtleCrypto, ...args: unknown[]) {
+  subtle.importKey = function (this: Subtle, ...args: unknown[]) {
     imports++;
-    return (original as (...args: unknown[]) => Promise<CryptoKey>).apply(this, args);
-  } as SubtleCrypto["importKey"];
+    return (original as (...args: unknown[]) => Promise<unknown>).apply(this, args);
+  } as Subtle["importKey"];
   try {
     const serializer = hmac(json, key);
     const payloads = await Promise.all([1, 2, 3].map((n) => serializer.encode({ n })));

@@ -6,9 +6,12 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { services as shop } from "./fixtures/services.ts";
 import { fixture } from "./_snapshot.ts";
+import { built } from "../_helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
+// Built (Node.js), the root is .build/ and the modules are JavaScript.
+const ext = built ? "js" : "ts";
 
 interface Run {
   code: number | null;
@@ -16,9 +19,9 @@ interface Run {
   stderr: string;
 }
 
-/** Run cli.ts with the runtime running this test (deno run -A, or bun). */
+/** Run cli.ts with the runtime running this test (deno run -A, bun, or node with the build). */
 function cli(...args: string[]): Promise<Run> {
-  const argv = isDeno ? ["run", "-A", "cli.ts", ...args] : ["cli.ts", ...args];
+  const argv = isDeno ? ["run", "-A", "cli.ts", ...args] : [`cli.${ext}`, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, {
       cwd: root,
@@ -34,7 +37,7 @@ function cli(...args: string[]): Promise<Run> {
   });
 }
 
-const shopModule = "tests/services/fixtures/services.ts";
+const shopModule = `tests/services/fixtures/services.${ext}`;
 
 test("cli asyncapi prints the AsyncAPI document of a module's services", async () => {
   const run = await cli("asyncapi", shopModule);
@@ -74,19 +77,19 @@ test("cli d2 prints the reviewed D2 diagram", async () => {
 });
 
 test("cli mermaid takes a direction and turns colours off", async () => {
-  const url = pathToFileURL(fixture("services.ts")).href;
+  const url = pathToFileURL(fixture(`services.${ext}`)).href;
   const run = await cli("mermaid", url, "--direction", "down", "--no-colors");
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, readFileSync(fixture("shop-plain.mmd"), "utf8"));
 });
 
 test("cli reports a module that cannot be loaded", async () => {
-  const run = await cli("d2", "tests/services/fixtures/missing.ts");
+  const run = await cli("d2", `tests/services/fixtures/missing.${ext}`);
   assert.equal(run.code, 1);
   assert.equal(run.stdout, "");
   assert.match(
     run.stderr,
-    /^walnats: cannot load module "tests\/services\/fixtures\/missing\.ts": /,
+    new RegExp(`^walnats: cannot load module "tests/services/fixtures/missing\\.${ext}": `),
   );
 });
 
@@ -97,11 +100,11 @@ test("cli reports a missing export and lists the module's exports", async () => 
 });
 
 test("cli reports an export that is not a Services", async () => {
-  const run = await cli("asyncapi", "tests/services/fixtures/not_services.ts");
+  const run = await cli("asyncapi", `tests/services/fixtures/not_services.${ext}`);
   assert.equal(run.code, 1);
   assert.match(
     run.stderr,
-    /export "services" of module ".*not_services\.ts" is not a walnats Services/,
+    new RegExp(`export "services" of module ".*not_services\\.${ext}" is not a walnats Services`),
   );
 });
 

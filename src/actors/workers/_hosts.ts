@@ -12,6 +12,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { Worker as NodeWorker } from "node:worker_threads";
 import { encodeFrame, FrameReader } from "./_frames.ts";
 import type { AbortKind, FromWorker, ToWorker } from "./_protocol.ts";
 
@@ -53,15 +54,35 @@ export interface HostOptions {
   readonly processArgs?: readonly string[] | undefined;
 }
 
-const threadEntry = new URL("./_worker_main.ts", import.meta.url);
-const processEntry = new URL("./_process_main.ts", import.meta.url);
+// The sources run as they are (Deno, Bun) or built to JavaScript (npm): the entry
+// scripts beside this module have its extension.
+const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const threadEntry = new URL(`./_worker_main${extension}`, import.meta.url);
+const processEntry = new URL(`./_process_main${extension}`, import.meta.url);
+
+/** The Web Worker API as this module uses it (Deno and Bun have it; Node.js 20 has not). */
+interface WebWorker {
+  onmessage: ((event: { data: FromWorker }) => void) | null;
+  onerror: ((event: { message: string; preventDefault(): void }) => void) | null;
+  onmessageerror: (() => void) | null;
+  addEventListener(type: "close", listener: () => void): void;
+  postMessage(message: ToWorker, transfer?: ArrayBuffer[]): void;
+  terminate(): void;
+}
+
+type WebWorkerConstructor = new (
+  url: string,
+  options: { type: "module"; name: string },
+) => WebWorker;
 
 /** Start a worker of `kind`. */
 export function spawnHost(kind: WorkerKind, events: HostEvents, options: HostOptions = {}): Host {
-  return kind === "thread" ? spawnThread(events) : spawnProcess(events, options);
+  if (kind === "process") return spawnProcess(events, options);
+  const Worker = (globalThis as { Worker?: WebWorkerConstructor }).Worker;
+  return Worker ? spawnThread(Worker, events) : spawnNodeThread(events);
 }
 
-function spawnThread(events: HostEvents): Host {
+function spawnThread(Worker: WebWorkerConstructor, events: HostEvents): Host {
   const worker = new Worker(threadEntry.href, { type: "module", name: "walnats-thread" });
   const flag = new Int32Array(new SharedArrayBuffer(8));
   let gone = false;
@@ -71,12 +92,12 @@ function spawnThread(events: HostEvents): Host {
     worker.terminate();
     events.exit(reason);
   };
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  worker.onmessage = (event) => {
     if (gone) return;
     if (event.data.type === "exit") die(`the worker exited with code ${event.data.code}`);
     else events.message(event.data);
   };
-  worker.onerror = (event: ErrorEvent) => {
+  worker.onerror = (event) => {
     // Unhandled, a worker's error is rethrown in the listener and ends the process.
     event.preventDefault();
     die(`uncaught error in the worker: ${event.message}`);
@@ -100,6 +121,46 @@ function spawnThread(events: HostEvents): Host {
         worker.terminate();
       }
       return Promise.resolve();
+    },
+  };
+}
+
+/** A thread of Node.js, which has no Web Workers: `node:worker_threads`, same protocol. */
+function spawnNodeThread(events: HostEvents): Host {
+  const worker = new NodeWorker(threadEntry, { name: "walnats-thread" });
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  let gone = false;
+  const die = (reason: string) => {
+    if (gone) return;
+    gone = true;
+    void worker.terminate();
+    events.exit(reason);
+  };
+  worker.on("message", (message: FromWorker) => {
+    if (gone) return;
+    if (message.type === "exit") die(`the worker exited with code ${message.code}`);
+    else events.message(message);
+  });
+  // An uncaught error ends a Node.js worker; "exit" follows it.
+  worker.on("error", (error: unknown) => {
+    die(`uncaught error in the worker: ${error instanceof Error ? error.message : error}`);
+  });
+  worker.on("messageerror", () => die("a message from the worker could not be deserialized"));
+  worker.on("exit", (code: number) => die(`the worker exited with code ${code}`));
+  worker.postMessage({ type: "init", flag: flag.buffer as SharedArrayBuffer } satisfies ToWorker);
+  return {
+    send(message, transfer) {
+      worker.postMessage(message, transfer ?? []);
+    },
+    abort(id, kind) {
+      Atomics.store(flag, 1, kind);
+      Atomics.store(flag, 0, id);
+      if (!gone) worker.postMessage({ type: "abort", id, kind } satisfies ToWorker);
+    },
+    kill() {
+      if (gone) return Promise.resolve();
+      gone = true;
+      return worker.terminate().then(() => {}, () => {});
     },
   };
 }

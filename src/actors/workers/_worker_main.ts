@@ -3,21 +3,25 @@
  *
  * @module
  */
+import { parentPort } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "./_protocol.ts";
 import { serve } from "./_serve.ts";
 
 interface WorkerScope {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  postMessage?: (message: unknown) => void;
+  onmessage: ((event: { data: ToWorker }) => void) | null;
   close?: () => void;
   Deno?: { exit(code?: number): never };
   process?: { exit(code?: number): never };
 }
 
 const scope = globalThis as unknown as WorkerScope;
+// A Web Worker (Deno, Bun) has a global postMessage; a Node.js worker thread has a parent port.
+const port = typeof scope.postMessage === "function" ? undefined : parentPort;
 
 function post(message: FromWorker): void {
-  scope.postMessage(message);
+  if (port) port.postMessage(message);
+  else scope.postMessage!(message);
 }
 
 // Deno reports no event when a worker closes or exits on its own: say so first, so that
@@ -43,4 +47,5 @@ announceExit(scope.Deno, "exit");
 announceExit(scope.process, "exit");
 
 const handle = serve(post);
-scope.onmessage = (event) => handle(event.data);
+if (port) port.on("message", handle);
+else scope.onmessage = (event) => handle(event.data);
