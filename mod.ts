@@ -56,6 +56,7 @@ export { jsonSerializer } from "./src/serializers/json.ts";
 export { msgpack } from "./src/serializers/msgpack.ts";
 export { textSerializer } from "./src/serializers/text.ts";
 export { Services } from "./src/services/services.ts";
+export { MAX_PROGRESS_BYTES } from "./src/progress.ts";
 
 export type {
   ActorHandler,
@@ -70,6 +71,8 @@ export type {
   SuccessContext,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { RunningJobProgress } from "./src/actors/job_progress.ts";
+export type { ProgressValue } from "./src/progress.ts";
 export type { DeadLetter, DeadLetterReason } from "./src/actors/dead_letter.ts";
 export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";

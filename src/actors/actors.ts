@@ -14,6 +14,7 @@ import { isMissing, registerConsumer } from "./consumer.ts";
 import { Healer, sleep } from "./_healing.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
+import type { RunningJobProgress } from "./job_progress.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
 
 /**
@@ -138,6 +139,11 @@ export interface Health {
         /** The last error met while healing. */
         readonly lastError?: string;
       };
+      /**
+       * Running jobs that reported progress (`job.progress()`), with their latest value
+       * (at most 64, the earliest first).
+       */
+      readonly progress: readonly RunningJobProgress[];
     }>
   >;
   /** Workers alive now, by pool (`executeIn`), and how many of them run a job. */
@@ -343,6 +349,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         lastPull: r.lastPull,
         lastActivity: r.lastActivity,
         healing: record,
+        progress: r.progress(),
       };
       running += r.running;
     }

@@ -27,6 +27,7 @@ import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { JobArgument, type Outcome, runHandler } from "./handler.ts";
 import { JobClock, JobControl } from "./job_control.ts";
+import { ProgressBoard, type RunningJobProgress } from "./job_progress.ts";
 import type { Permit, PrioritySemaphore } from "./priority.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 
@@ -140,12 +141,20 @@ export class ActorRunner {
   readonly #messageOf: string;
   /** Whether the fast path applies: a main-thread function handler, no middlewares. */
   readonly #fast: boolean;
+  /** The running jobs' progress. */
+  readonly #board: ProgressBoard;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
     this.#deps = deps;
     this.#messageOf = `message of event "${actor.event.name}"`;
     this.#fast = typeof actor.handler === "function" && actor.middlewares.length === 0;
+    this.#board = new ProgressBoard(
+      deps.nc,
+      actor.name,
+      actor.event.name,
+      (error) => deps.logger.warn(`progress of a job of actor "${actor.name}" not sent`, { error }),
+    );
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -160,6 +169,11 @@ export class ActorRunner {
       onMessage: (msg) => this.#receive(msg),
       onRequestEnd: (status, description) => this.#requestEnded(status, description),
     });
+  }
+
+  /** The latest progress of running jobs that reported some. */
+  progress(): RunningJobProgress[] {
+    return this.#board.snapshot();
   }
 
   /** Messages requested from the server and not yet delivered. */
@@ -426,7 +440,7 @@ export class ActorRunner {
     try {
       result = (actor.handler as Handler<unknown, unknown>)(
         message,
-        new JobArgument(attempt, traceId, delivery.metadata, job),
+        new JobArgument(attempt, traceId, delivery.metadata, job, this.#board, delivery.headers),
       );
     } catch (error) {
       this.#ended(job, false, error);
@@ -444,6 +458,7 @@ export class ActorRunner {
     const now = performance.now();
     const duration = now - job.started;
     this.#clock.end(job);
+    job.endProgress();
     this.#controls.delete(job);
     this.#timed(duration, now);
     const delivery = job.received;
@@ -608,7 +623,13 @@ export class ActorRunner {
     const traceId = delivery.headers?.get(TRACE) || undefined;
     const control = new JobControl(actor.pulse ? delivery : undefined);
     this.#controls.add(control);
-    const jobFields = { attempt, traceId, metadata: delivery.metadata };
+    const jobFields = {
+      attempt,
+      traceId,
+      metadata: delivery.metadata,
+      headers: delivery.headers,
+      board: this.#board,
+    };
     let context: Context | undefined;
     let outcome: Outcome;
     if (actor.middlewares.length === 0) {

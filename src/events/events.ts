@@ -18,6 +18,7 @@ import {
 import type { Event } from "./event.ts";
 import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
 import { type RequestOptions, ResponseMux } from "./request.ts";
+import { PROGRESS_ACCEPT } from "../headers.ts";
 import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
 
 /**
@@ -268,8 +269,14 @@ class ConnectedEventsImpl implements ConnectedEvents {
           `up to ${MAX_TIMEOUT}, got ${timeout}`,
       );
     }
+    const { onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new TypeError(
+        `Cannot request event "${event.name}": onProgress must be a function, got ${typeof onProgress}`,
+      );
+    }
     signal?.throwIfAborted();
-    const { inbox, response } = this.#mux.wait(event, { timeout, signal });
+    const { inbox, response } = this.#mux.wait(event, { timeout, signal, onProgress });
     const hooks = startEmitHooks(this.#hooks, {
       event: event as Event<unknown, unknown>,
       operation: "request",
@@ -277,7 +284,10 @@ class ConnectedEventsImpl implements ConnectedEvents {
     });
     response.then(() => hooks.end({}), (error) => hooks.end({ error }));
     try {
-      const out = await encodeOutgoing(event, message, options, inbox, hooks.headers);
+      const extra = onProgress === undefined
+        ? hooks.headers
+        : { ...hooks.headers, [PROGRESS_ACCEPT]: "1" };
+      const out = await encodeOutgoing(event, message, options, inbox, extra);
       // Aborted (or timed out) while encoding: nobody waits for an answer, send nothing.
       if (this.#mux.waiting(inbox)) {
         this.connection.publish(event.name, out.data, { headers: out.headers });
