@@ -12,6 +12,7 @@ import { consoleLogger, type Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
 import { isMissing, registerConsumer } from "./consumer.ts";
 import { Healer, sleep } from "./_healing.ts";
+import { checkHeartbeatOptions, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
 import type { RunningJobProgress } from "./job_progress.ts";
@@ -71,6 +72,14 @@ export interface ListenOptions {
   readonly shutdownGrace?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
+  /**
+   * Announce this listener on core NATS (`$WALNATS.heartbeat.<id>`, and in answer to
+   * `$WALNATS.ping`) with its `health()`, host, pid and runtime, so that `walnats status`
+   * counts the instances of each actor. `false` turns it off (e.g. when the account may
+   * not publish there).
+   * @default { interval: 5000 }
+   */
+  readonly heartbeat?: HeartbeatOptions | false;
 }
 
 /**
@@ -385,6 +394,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         `Invalid listen option: pullAhead must be a boolean, got ${String(options.pullAhead)}`,
       );
     }
+    checkHeartbeatOptions(options.heartbeat);
     if (this.#listening) throw new TypeError("Cannot listen twice at once on one connection");
     if (
       options.processArgs !== undefined &&
@@ -481,6 +491,11 @@ class ConnectedActorsImpl implements ConnectedActors {
       runners.every((r) => r.idle && (r.pollsUsed || (burst && r.drained))) ||
       (emptied && quiet());
     const watchdog = setInterval(() => healer.watch(), burst ? 250 : Math.min(heartbeat, 1000));
+    const beating = options.heartbeat === false ? undefined : startHeartbeat(
+      this.connection,
+      { actors: this.#actors, health: () => this.health() },
+      options.heartbeat,
+    );
     let check = () => {};
     try {
       await new Promise<void>((resolve) => {
@@ -497,6 +512,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     } finally {
       signal?.removeEventListener("abort", check);
       clearInterval(watchdog);
+      beating?.stop();
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));
