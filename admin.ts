@@ -18,6 +18,7 @@
 export { connectAdmin } from "./src/admin/admin.ts";
 export { DeadLetters, preview, redriveUid } from "./src/admin/dead_letters.ts";
 export { rates } from "./src/admin/rates.ts";
+export { serveDashboard } from "./src/dashboard/dashboard.ts";
 
 export type { Admin, AdminOptions, StatusOptions, WatchOptions } from "./src/admin/admin.ts";
 export type {
@@ -28,6 +29,12 @@ export type {
 } from "./src/admin/dead_letters.ts";
 export type { InstanceStatus } from "./src/admin/instances.ts";
 export type { Rates } from "./src/admin/rates.ts";
+export type {
+  Dashboard,
+  DashboardJob,
+  DashboardOptions,
+  DashboardSnapshot,
+} from "./src/dashboard/dashboard.ts";
 export type {
   ActorInstance,
   ActorStatus,

@@ -17,10 +17,10 @@ import type { JobControl } from "./job_control.ts";
 export const PROGRESS_INTERVAL = 200;
 
 /**
- * Core subject prefix of progress updates: `_walnats.progress.<actor>`. The leading `_`
+ * Core subject prefix of progress updates: `$WALNATS.progress.<actor>`. The leading `$`
  * keeps it apart from event subjects (kebab-case) and so from every stream.
  */
-export const PROGRESS_SUBJECT = "_walnats.progress";
+export const PROGRESS_SUBJECT = "$WALNATS.progress";
 
 /** Kept in `health()` per actor: the most recently started jobs that reported progress. */
 export const MAX_PROGRESS_JOBS = 64;
