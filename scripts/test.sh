@@ -4,6 +4,7 @@
 # The last line is "N passed, N failed", summed over both runtimes (failed checks count as failed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export WALNATS_NEEDS_BROWSER="${WALNATS_NEEDS_BROWSER:-1}"
 source scripts/_setup.sh
 export NO_COLOR=1
 

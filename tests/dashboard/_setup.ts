@@ -12,10 +12,10 @@ export async function system(url: string) {
   const ship = new Actor("ship", e, async (m, job) => {
     if (m.n < 0 && !fixed) throw new UnrecoverableError(`negative ${m.n}`);
     if (m.n >= 1000) {
-      // A long job that reports progress until released.
+      // A long job that reports its progress: 4 steps of n / 10 ms.
       for (let i = 1; i <= 4 && !job.signal.aborted; i++) {
         job.progress(i * 25);
-        await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, m.n / 10));
       }
     }
   }, { maxAttempts: 1 });
