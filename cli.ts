@@ -160,7 +160,7 @@ export async function main(
       output.stdout(JSON.stringify(services.asyncApi(options), null, 2) + "\n");
     } else {
       const options: DiagramOptions = {
-        direction: (values.direction ?? "right") as DiagramOptions["direction"],
+        direction: (values.direction ?? "right") as NonNullable<DiagramOptions["direction"]>,
         colors: !values["no-colors"],
       };
       output.stdout(command === "d2" ? services.d2(options) : services.mermaid(options));

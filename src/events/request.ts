@@ -54,7 +54,7 @@ export class ResponseMux {
   /** Register a waiter and return its inbox subject plus the promise of the response. */
   wait<R>(
     event: Event<unknown, R>,
-    options: { timeout: number; signal?: AbortSignal },
+    options: { timeout: number; signal?: AbortSignal | undefined },
   ): { inbox: string; response: Promise<R> } {
     if (!this.#sub) {
       this.#prefix = createInbox();

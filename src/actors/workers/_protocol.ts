@@ -63,7 +63,7 @@ export type FromWorker = DoneReply | ExitNotice;
 export interface ErrorData {
   readonly name: string;
   readonly message: string;
-  readonly stack?: string;
+  readonly stack?: string | undefined;
   /** `RetryLaterError.delay`. */
   readonly delay?: number;
   readonly cause?: ErrorData;
