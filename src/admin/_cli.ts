@@ -184,7 +184,7 @@ function connectionOptions(values: Values): ConnectionOptions {
   const options: ConnectionOptions = { servers, name: "walnats-cli" };
   if (values.user !== undefined) {
     options.user = values.user;
-    options.pass = values.password;
+    if (values.password !== undefined) options.pass = values.password;
   }
   if (values.token !== undefined) options.token = values.token;
   if (values.creds !== undefined) {
@@ -405,6 +405,8 @@ async function deadLetters(
     }
     return n;
   };
+  const [actorArg = "", seqArg = ""] = rest;
+  const event = values.event === undefined ? {} : { event: values.event };
   switch (sub) {
     case "list": {
       needs(0);
@@ -432,9 +434,9 @@ async function deadLetters(
     }
     case "show": {
       needs(2);
-      const d = await admin.deadLetters.show(rest[0], seqOf(rest[1]), { event: values.event });
+      const d = await admin.deadLetters.show(actorArg, seqOf(seqArg), event);
       if (!d) {
-        output.stderr(`walnats: no dead letter ${rest[1]} of actor "${rest[0]}"\n`);
+        output.stderr(`walnats: no dead letter ${seqArg} of actor "${actorArg}"\n`);
         return EXIT.failed;
       }
       if (values.json) json(entryJson(d));
@@ -449,8 +451,8 @@ async function deadLetters(
     }
     case "retry": {
       needs(2);
-      const result = await admin.deadLetters.retry(rest[0], seqOf(rest[1]), {
-        event: values.event,
+      const result = await admin.deadLetters.retry(actorArg, seqOf(seqArg), {
+        ...event,
         dryRun: values["dry-run"],
       });
       report(result, values.json, output);
@@ -530,9 +532,9 @@ function renderEntry(d: DeadLetterEntry): string {
 // --- formatting -----------------------------------------------------------------------
 
 function table(head: string[], rows: string[][], right: number[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))
+    cells.map((c, i) => right.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))
       .join("  ").trimEnd();
   return [line(head), ...rows.map(line)].join("\n");
 }
