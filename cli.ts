@@ -1,9 +1,12 @@
 #!/usr/bin/env -S deno run -A
 /**
- * The walnats command line: AsyncAPI 3.0 documents and event-storming diagrams of
- * the `Services` a module exports.
+ * The walnats command line: the status of a running system and its dead letters
+ * (`status`, `dead-letters`, against a NATS server; see docs/operating.md), and AsyncAPI 3.0
+ * documents and event-storming diagrams of the `Services` a module exports.
  *
  * ```sh
+ * walnats status --server nats://localhost:4222 --max-dead 0   # a deploy gate
+ * walnats dead-letters redrive --actor send-welcome --dry-run
  * deno run -A jsr:@walnats/walnats/cli asyncapi ./services.ts > asyncapi.json
  * deno run -A jsr:@walnats/walnats/cli d2 ./services.ts | d2 - arch.svg
  * bun cli.ts mermaid ./services.ts --direction down
@@ -30,13 +33,15 @@ import process from "node:process";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { ADMIN_USAGE, adminMain } from "./src/admin/_cli.ts";
 import type { AsyncApiOptions } from "./src/services/asyncapi.ts";
 import type { DiagramOptions } from "./src/services/diagrams.ts";
 import type { Services } from "./src/services/services.ts";
 
-const USAGE = `Usage: walnats <command> <module> [options]
+const USAGE = `Usage: walnats <command> [arguments] [options]
 
-Commands:
+${ADMIN_USAGE}
+Module commands: walnats <command> <module> [options]
   asyncapi   print the AsyncAPI 3.0 document (JSON) of all services, or of one
   d2         print a D2 diagram of services, events and actors
   mermaid    print a Mermaid flowchart of services, events and actors
@@ -92,12 +97,16 @@ const processOutput: CliOutput = {
  *
  * @param args the arguments after the program, e.g. `["d2", "./services.ts"]`
  * @param output where to write @default the process's standard output and error
- * @returns the exit code: 0 done, 1 the module could not be used, 2 bad command line
+ * @returns the exit code: 0 done, 1 the module could not be used (status: unhealthy, or
+ *   too many dead letters), 2 bad command line, 3 the NATS server cannot be reached
  */
 export async function main(
   args: readonly string[],
   output: CliOutput = processOutput,
 ): Promise<number> {
+  if (args[0] === "status" || args[0] === "dead-letters") {
+    return await adminMain(args[0], args.slice(1), output);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -151,7 +160,7 @@ export async function main(
       output.stdout(JSON.stringify(services.asyncApi(options), null, 2) + "\n");
     } else {
       const options: DiagramOptions = {
-        direction: (values.direction ?? "right") as DiagramOptions["direction"],
+        direction: (values.direction ?? "right") as NonNullable<DiagramOptions["direction"]>,
         colors: !values["no-colors"],
       };
       output.stdout(command === "d2" ? services.d2(options) : services.mermaid(options));

@@ -9,7 +9,7 @@ import process from "node:process";
 import * as v from "valibot";
 import { Event, Events } from "../mod.ts";
 
-const [url, name, count] = process.argv.slice(-3);
+const [url = "", name = "", count = ""] = process.argv.slice(-3);
 const event = new Event(name, v.object({ id: v.number(), body: v.string() }));
 await using events = await new Events(event).connect(url);
 const window: Promise<unknown>[] = [];

@@ -155,11 +155,11 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const [name, run] of cases) (runs[name] ??= []).push(await run());
 }
 const median = (name: string) => {
-  const sorted = runs[name].slice().sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const sorted = runs[name]!.slice().sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
-const [bestMax, best] = [100, 500, 1000].map((max) => [max, median(`raw ${max}`)])
-  .sort((a, b) => b[1] - a[1])[0];
+const [bestMax, best] = [100, 500, 1000].map((max) => [max, median(`raw ${max}`)] as const)
+  .sort((a, b) => b[1] - a[1])[0]!;
 for (const max of [100, 500, 1000]) {
   console.log(
     `  raw nats.js consume() max_messages=${String(max).padEnd(5)} ${fmt(median(`raw ${max}`))}`,

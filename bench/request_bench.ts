@@ -144,7 +144,7 @@ async function run(side: Side, count: number, from: number): Promise<number[]> {
 
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 interface Summary {
@@ -178,7 +178,10 @@ try {
   const version = probe.info?.version ?? "?";
   await probe.close();
 
-  const [ours, baseline] = sides.map((side) => summarize(latencies.get(side)!));
+  const [ours, baseline] = sides.map((side) => summarize(latencies.get(side)!)) as [
+    Summary,
+    Summary,
+  ];
   const ms = (x: number): string => `${x.toFixed(3)} ms`.padStart(11);
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`.padStart(11);
   console.log(
@@ -186,9 +189,9 @@ try {
       `request round trip, ${REQUESTS} sequential requests per side`,
   );
   console.log(`${"".padEnd(26)}${"p50".padStart(11)}${"p99".padStart(11)}${"mean".padStart(11)}`);
-  for (const [i, summary] of [ours, baseline].entries()) {
+  for (const [side, summary] of [[sides[0], ours], [sides[1], baseline]] as const) {
     console.log(
-      `${sides[i].name.padEnd(26)}${ms(summary.p50)}${ms(summary.p99)}${ms(summary.mean)}`,
+      `${side?.name.padEnd(26)}${ms(summary.p50)}${ms(summary.p99)}${ms(summary.mean)}`,
     );
   }
   console.log(

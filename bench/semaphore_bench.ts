@@ -27,9 +27,10 @@ const TASKS = 10_000;
 /** Acquire + release pairs per iteration of the uncontended group, to dwarf the timer. */
 const PAIRS = 1_000;
 /** Priorities of the mixed group: HIGH, NORMAL and LOW 3:3:2, in a fixed scrambled order. */
+const LEVELS = [Priority.HIGH, Priority.NORMAL, Priority.LOW] as const;
 const MIXED: readonly Priority[] = Array.from(
   { length: TASKS },
-  (_, i) => [Priority.HIGH, Priority.NORMAL, Priority.LOW][(Math.imul(i, 0x9e3779b1) >>> 29) % 3],
+  (_, i) => LEVELS[((Math.imul(i, 0x9e3779b1) >>> 29) % 3) as 0 | 1 | 2],
 );
 
 /** One benchmark: `ops` operations per call of `fn`. */
@@ -92,7 +93,7 @@ for (const mixed of [false, true]) {
   const group = mixed
     ? `three priorities, ${PERMITS} permits, ${TASKS} tasks`
     : `one priority, ${PERMITS} permits, ${TASKS} tasks`;
-  const priorityOf = (i: number): Priority => mixed ? MIXED[i] : Priority.NORMAL;
+  const priorityOf = (i: number): Priority => mixed ? MIXED[i]! : Priority.NORMAL;
 
   add(group, "walnats PrioritySemaphore", TASKS, () => {
     const sem = new PrioritySemaphore(PERMITS);
@@ -119,7 +120,7 @@ for (const mixed of [false, true]) {
   add(group, mixed ? "p-queue (priority option)" : "p-queue", TASKS, () => {
     const queue = new PQueue({ concurrency: PERMITS });
     // p-queue starts the highest number first; walnats, the lowest.
-    return all(mixed ? (i) => queue.add(work, { priority: 2 - MIXED[i] }) : () => queue.add(work));
+    return all(mixed ? (i) => queue.add(work, { priority: 2 - MIXED[i]! }) : () => queue.add(work));
   });
 }
 

@@ -114,16 +114,16 @@ function sha256(input: Uint8Array): Uint8Array {
   const w = new Uint32Array(64);
   for (let i = 0; i < 16; i++) w[i] = view.getUint32(i * 4);
   for (let i = 16; i < 64; i++) {
-    const a = w[i - 15], b = w[i - 2];
+    const a = w[i - 15]!, b = w[i - 2]!;
     const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
     const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-    w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
   }
   let a = 0x6a09e667, b = 0xbb67ae85, c = 0x3c6ef372, d = 0xa54ff53a;
   let e = 0x510e527f, f = 0x9b05688c, g = 0x1f83d9ab, h = 0x5be0cd19;
   for (let i = 0; i < 64; i++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
@@ -149,7 +149,7 @@ function sha256(input: Uint8Array): Uint8Array {
         0x9b05688c,
         0x1f83d9ab,
         0x5be0cd19,
-      ][i]) >>> 0,
+      ][i]!) >>> 0,
     )
   );
   return out;

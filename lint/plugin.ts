@@ -374,7 +374,9 @@ function numberValue(node: Node | undefined): number | undefined {
   if (node.type === "BinaryExpression" && node.operator in FOLD) {
     const left = numberValue(node.left);
     const right = numberValue(node.right);
-    return left === undefined || right === undefined ? undefined : FOLD[node.operator](left, right);
+    return left === undefined || right === undefined
+      ? undefined
+      : FOLD[node.operator]?.(left, right);
   }
   return undefined;
 }
@@ -442,7 +444,7 @@ const plugin: Deno.lint.Plugin = {
   rules: {
     "event-name": onNew("event", (ctx, [name]) => {
       const value = stringValue(name);
-      if (value !== undefined) report(ctx, name, checkEventName(value));
+      if (name && value !== undefined) report(ctx, name, checkEventName(value));
     }),
     "event-description": onNew("event", (ctx, [name, , options]) => {
       const node = option(options, "description");
@@ -453,7 +455,7 @@ const plugin: Deno.lint.Plugin = {
     }),
     "actor-name": onNew("actor", (ctx, [name]) => {
       const value = stringValue(name);
-      if (value !== undefined) report(ctx, name, checkActorName(value));
+      if (name && value !== undefined) report(ctx, name, checkActorName(value));
     }),
     "actor-description": onNew("actor", (ctx, [name, , , options]) => {
       const node = option(options, "description");

@@ -279,7 +279,7 @@ function compilePattern(field: Field, pattern: unknown): (value: number) => bool
 function dateParts(format: Intl.DateTimeFormat, date: Date): Record<Field, number> {
   const parts = { year: 0, month: 0, day: 0, weekday: 0, hour: 0, minute: 0 };
   for (const part of format.formatToParts(date)) {
-    if (part.type === "weekday") parts.weekday = weekdays[part.value];
+    if (part.type === "weekday") parts.weekday = weekdays[part.value] ?? Number.NaN;
     else if (part.type in parts) parts[part.type as Field] = Number(part.value);
   }
   return parts;
@@ -339,7 +339,7 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
   const started: number[] = [];
 
   function prune(list: number[], now: number): void {
-    while (list.length > 0 && list[0] <= now - period) list.shift();
+    while (list.length > 0 && list[0]! <= now - period) list.shift();
   }
 
   async function acquire(signal: AbortSignal | undefined): Promise<void> {
@@ -348,7 +348,7 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
     prune(starts, now);
     const at = starts.length < maxJobs
       ? now
-      : Math.max(now, starts[starts.length - maxJobs] + period);
+      : Math.max(now, starts[starts.length - maxJobs]! + period);
     starts.push(at);
     try {
       if (at > now) await delay(at - now, signal);
@@ -356,7 +356,7 @@ export function rateLimit(maxJobs: number, period: number): Decorator {
         now = Date.now();
         prune(started, now);
         if (started.length < maxJobs) break;
-        const free = started[started.length - maxJobs] + period;
+        const free = started[started.length - maxJobs]! + period;
         if (free <= now) break;
         await delay(free - now, signal);
       }

@@ -21,7 +21,7 @@ export interface ValidationIssue {
   /** What is wrong. */
   readonly message: string;
   /** Where in the message, as property keys. */
-  readonly path?: readonly PropertyKey[];
+  readonly path?: readonly PropertyKey[] | undefined;
 }
 
 /**

@@ -18,12 +18,12 @@ export const REPLY = "Walnats-Reply";
 
 /** What emit puts into headers. */
 export interface HeaderFields {
-  uid?: string;
-  traceId?: string;
+  uid?: string | undefined;
+  traceId?: string | undefined;
   /** Epoch milliseconds until which the message is delayed. */
-  delayUntil?: number;
-  reply?: string;
-  meta?: CloudEvent | Readonly<Record<string, string>>;
+  delayUntil?: number | undefined;
+  reply?: string | undefined;
+  meta?: CloudEvent | Readonly<Record<string, string>> | undefined;
 }
 
 /**

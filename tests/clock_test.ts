@@ -105,7 +105,7 @@ test("Clock on two processes emits each tick once, at period boundaries", async 
     assert.equal(tick % 1000, 0, "ticks fall on multiples of the period");
     assert.ok(tick > started && tick <= stopped, "only ticks that passed while running");
   }
-  for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i] - ticks[i - 1], 1000);
+  for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i]! - ticks[i - 1]!, 1000);
 });
 
 test("Clock.run with burst emits the current tick once and returns", async () => {
@@ -194,7 +194,7 @@ test("Clock ticks reach an actor filtered with filterTime", async () => {
   await new Clock().run(events, { burst: true });
   await actors.listen({ burst: true, logger: quiet });
   assert.equal(seen.length, 1);
-  assert.equal(seen[0].getTime() % 60_000, 0);
+  assert.equal(seen[0]!.getTime() % 60_000, 0);
   assert.ok(seen[0] instanceof Date);
   assert.deepEqual(skipped, []);
 });

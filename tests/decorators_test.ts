@@ -194,11 +194,11 @@ test("rateLimit starts at most maxJobs handlers per sliding period", async () =>
   const early = 5;
   for (const t of starts.slice(0, 3)) assert.ok(t < 150, `first three at once, got ${starts}`);
   for (const t of starts.slice(3, 6)) assert.ok(t >= period - early, `next three wait, ${starts}`);
-  assert.ok(starts[6] >= 2 * period - early, `the seventh waits two periods, ${starts}`);
+  assert.ok(starts[6]! >= 2 * period - early, `the seventh waits two periods, ${starts}`);
   for (let i = 3; i < starts.length; i++) {
-    assert.ok(starts[i] - starts[i - 3] >= period - early, `sliding window, ${starts}`);
+    assert.ok(starts[i]! - starts[i - 3]! >= period - early, `sliding window, ${starts}`);
   }
-  assert.ok(starts[6] < 2 * period + 1000, `no needless wait, ${starts}`);
+  assert.ok(starts[6]! < 2 * period + 1000, `no needless wait, ${starts}`);
 });
 
 test("rateLimit keeps the limit when timers fire late", async () => {
@@ -215,7 +215,7 @@ test("rateLimit keeps the limit when timers fire late", async () => {
   await Promise.all([0, 1, 2, 3, 4, 5, 6].map((n) => handler(n, job())));
   assert.equal(starts.length, 7);
   for (let i = 3; i < starts.length; i++) {
-    assert.ok(starts[i] - starts[i - 3] >= period - 5, `sliding window, ${starts}`);
+    assert.ok(starts[i]! - starts[i - 3]! >= period - 5, `sliding window, ${starts}`);
   }
 });
 
@@ -225,7 +225,7 @@ test("rateLimit shares one limit among the handlers it wraps", async () => {
   const a = limit(() => void times.push(Date.now()));
   const b = limit((_: string) => void times.push(Date.now()));
   await Promise.all([a(1, job()), b("x", job())]);
-  assert.ok(times[1] - times[0] >= 195, `second start waited, ${times[1] - times[0]} ms`);
+  assert.ok(times[1]! - times[0]! >= 195, `second start waited, ${times[1]! - times[0]!} ms`);
 });
 
 test("rateLimit rejects a waiting job with the signal's reason and frees its place", async () => {
@@ -361,7 +361,7 @@ test("suppress logs and swallows the listed errors and their subclasses", async 
   assert.equal(await handler(1, job()), "synced 1");
   assert.equal(await handler(7, job()), undefined);
   assert.equal(lines.length, 1);
-  const [level, message, data] = lines[0];
+  const [level, message, data] = lines[0] ?? assert.fail("nothing was logged");
   assert.equal(level, "warn");
   assert.equal(message, "Suppressed GoneError in handler syncUser");
   assert.equal(data?.error, error);

@@ -43,14 +43,15 @@ function docPages(): string[] {
 function codeBlocks(lines: readonly string[]): Block[] {
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = lines[i].match(/^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/);
+    const open = lines[i]!.match(/^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/);
     if (!open) continue;
-    const [, indent, fence, lang] = open;
+    // The three groups always take part in a match (possibly empty).
+    const [, indent = "", fence = "```", lang = ""] = open;
     let close = i + 1;
     while (
       close < lines.length &&
-      !(lines[close].trim().startsWith(fence) &&
-        lines[close].trim().replaceAll(fence[0], "") === "")
+      !(lines[close]!.trim().startsWith(fence) &&
+        lines[close]!.trim().replaceAll(fence.charAt(0), "") === "")
     ) close++;
     blocks.push({
       lang: lang.toLowerCase(),
@@ -102,7 +103,7 @@ function checkPage(name: string): { problems: string[]; fixed: string } {
     }
     let expected: string[];
     try {
-      expected = sample(marker[1], marker[2]);
+      expected = sample(marker[1]!, marker[2]);
     } catch (error) {
       problems.push(`${where}: ${(error as Error).message}`);
       continue;
@@ -117,7 +118,7 @@ function checkPage(name: string): { problems: string[]; fixed: string } {
             JSON.stringify(expected[line] ?? "(end)")
           }`,
       );
-      replacements.push({ block, lines: [block.lines[0], ...expected] });
+      replacements.push({ block, lines: [block.lines[0]!, ...expected] });
     }
   }
   const out = [...lines];
@@ -146,7 +147,7 @@ test("every sample under examples/docs is shown in the docs", () => {
     const lines = readFileSync(join(docsDir, name), "utf8").split("\n");
     for (const block of codeBlocks(lines)) {
       const marker = block.lines[0]?.match(MARKER) ?? block.lines[0]?.match(MERMAID_MARKER);
-      if (marker) shown.add(marker[1]);
+      if (marker) shown.add(marker[1]!);
     }
   }
   const files: string[] = [];
@@ -170,7 +171,7 @@ test("docs draw the diagrams the services modules they name draw", async () => {
     for (const block of codeBlocks(lines).toReversed()) {
       const marker = block.lang === "mermaid" && block.lines[0]?.match(MERMAID_MARKER);
       if (!marker) continue;
-      const module = await import(pathToFileURL(join(root, marker[1])).href);
+      const module = await import(pathToFileURL(join(root, marker[1]!)).href);
       const drawn = (module.services.mermaid() as string).replace(/\n$/, "").split("\n");
       checked++;
       if (block.lines.slice(1).join("\n") === drawn.join("\n")) continue;
@@ -203,7 +204,7 @@ function anchors(markdown: string): Set<string> {
   lines.forEach((line, i) => {
     const heading = !inCode.has(i) && line.match(/^#{1,6}\s+(.*?)\s*#*\s*$/);
     if (!heading) return;
-    const base = heading[1].toLowerCase().replace(/`/g, "").replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    const base = heading[1]!.toLowerCase().replace(/`/g, "").replace(/[^\p{L}\p{N}\s_-]/gu, "")
       .trim().replace(/\s/g, "-");
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
@@ -224,9 +225,9 @@ test("docs and README link only to files and headings that exist", () => {
     }
     lines.forEach((line, i) => {
       if (inCode.has(i)) return;
-      for (const [, target] of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+      for (const [, target = ""] of line.matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
-        const [path, anchor] = target.split("#");
+        const [path = "", anchor] = target.split("#");
         const file = path === "" ? page : resolve(dirname(page), path);
         const where = `${relative(root, page)}:${i + 1}`;
         if (!existsSync(file)) {

@@ -8,7 +8,7 @@ export const csvPoint: Serializer<{ x: number; y: number }> = {
   name: "csv-point",
   encode: ({ x, y }) => new TextEncoder().encode(`${x},${y}`),
   decode(data) {
-    const [x, y] = new TextDecoder().decode(data).split(",").map(Number);
+    const [x = NaN, y = NaN] = new TextDecoder().decode(data).split(",").map(Number);
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       throw new SerializerError("csv-point", "expected two numbers separated by a comma");
     }

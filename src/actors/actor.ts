@@ -282,7 +282,7 @@ export interface ActorOptions {
   /** Hooks around each job. @default [] */
   readonly middlewares?: readonly Middleware[];
   /** Jobs of this actor running at once in this process. @default 16 */
-  readonly maxJobs?: number;
+  readonly maxJobs?: number | undefined;
   /** Abort the job (its `signal`) and fail it after this long. @default 32000 */
   readonly jobTimeout?: number;
   /**
@@ -299,7 +299,7 @@ export interface ActorOptions {
   /** Send an in-progress ack every `ackWait / 2` while the handler runs. @default true */
   readonly pulse?: boolean;
   /** Order in which actors get a global job slot. @default Priority.NORMAL */
-  readonly priority?: Priority;
+  readonly priority?: Priority | undefined;
   /**
    * Copy every message this actor gives up on (last attempt failed, `UnrecoverableError`,
    * undecodable payload, invalid response) to its dead-letter event
@@ -471,6 +471,6 @@ export class Actor<T, R = never> {
    */
   retryDelayAfter(attempt: number): number {
     const i = Math.min(Math.max(attempt - 1, 0), this.retryDelay.length - 1);
-    return this.retryDelay[i];
+    return this.retryDelay[i]!; // non-empty, checked in the constructor
   }
 }

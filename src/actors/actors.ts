@@ -40,7 +40,7 @@ export interface ListenOptions {
   /** At most this many messages per pull request. @default each actor's `maxJobs` */
   readonly batch?: number;
   /** Jobs running at once across all actors of this listener. @default 16 */
-  readonly maxJobs?: number;
+  readonly maxJobs?: number | undefined;
   /**
    * Ask for more messages than there are free slots when jobs are far shorter than a
    * pull round trip: as many as each actor finishes in one round trip, at most 16 per

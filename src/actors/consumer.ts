@@ -26,6 +26,12 @@ import type { Actor } from "./actor.ts";
 const CONSUMER_NOT_FOUND = 10014;
 const STREAM_NOT_FOUND = 10059;
 
+/** The consumer config an actor declares: these fields are always set. */
+type DeclaredConsumer =
+  & Partial<ConsumerConfig>
+  & { durable_name: string }
+  & Required<Pick<ConsumerConfig, "ack_wait" | "max_deliver" | "max_ack_pending">>;
+
 /**
  * The consumer config an actor declares. `max_deliver` is a backstop only: walnats
  * counts attempts itself (delayed redeliveries do not count), so the server's limit is
@@ -33,8 +39,8 @@ const STREAM_NOT_FOUND = 10059;
  */
 export function consumerConfig(
   actor: Actor<unknown, unknown>,
-): Partial<ConsumerConfig> & { durable_name: string } {
-  const config: Partial<ConsumerConfig> & { durable_name: string } = {
+): DeclaredConsumer {
+  const config: DeclaredConsumer = {
     durable_name: actor.consumerName,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -110,7 +116,7 @@ export async function registerConsumer(
       throw consumerError(
         actor,
         new Error("immutable options differ"),
-        changed.filter((c) => immutable.some((key) => c.startsWith(optionNames[key]))),
+        changed.filter((c) => immutable.some((key) => c.startsWith(optionNames[key] ?? key))),
       );
     }
   }

@@ -101,8 +101,9 @@ export function parseAckSubject(subject: string): JobMetadata {
 
 /** The decimal number in token `k` of `count` dots (0-based), without its last `drop` digits. */
 function field(subject: string, k: number, count: number, drop: number): number {
-  const from = dots[k - 1] + 1;
-  const end = k < count ? dots[k] : subject.length;
+  // k <= 10 < dots.length, and the dots before the count were written above
+  const from = dots[k - 1]! + 1;
+  const end = k < count ? dots[k]! : subject.length;
   if (end <= from) return Number.NaN;
   const cut = Math.max(from, end - drop);
   let value = 0;

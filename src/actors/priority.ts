@@ -82,7 +82,7 @@ export interface AcquireOptions {
    *
    * @default {undefined}
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -292,7 +292,7 @@ class Queue {
       for (; at < end; at++) {
         const entry = chunk.items[at];
         if (entry === undefined) continue;
-        this.push(entry, chunk.marks[2 * at], chunk.marks[2 * at + 1]);
+        this.push(entry, chunk.marks[2 * at]!, chunk.marks[2 * at + 1]!);
         if (typeof entry !== "function") {
           entry.chunk = this.tail;
           entry.at = this.tailAt - 1;
@@ -345,7 +345,7 @@ class Slots {
   readonly permits: number;
   available: number;
   waiting = 0;
-  readonly queues: Queue[] = [new Queue(), new Queue(), new Queue()];
+  readonly queues: readonly [Queue, Queue, Queue] = [new Queue(), new Queue(), new Queue()];
   readonly #watches = new Map<AbortSignal, Watch>();
   readonly #aging: number;
   readonly #clock: () => number;
@@ -501,12 +501,13 @@ class Slots {
     let bestSince = 0;
     let now = Number.NaN;
     for (let level = 0; level < LEVELS; level++) {
-      const queue = queues[level];
+      const queue = queues[level as Priority];
       if (queue.live === 0) continue;
       const marks = queue.head.marks;
       const at = 2 * queue.headAt;
-      const seq = marks[at];
-      const since = marks[at + 1];
+      // A live queue's head slot is a waiter's, so its marks were written.
+      const seq = marks[at]!;
+      const since = marks[at + 1]!;
       // A younger head of a lower priority can only lose, so the clock is read only
       // when an older waiter of a lower priority may have aged past `best`.
       if (best !== undefined) {

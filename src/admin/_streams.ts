@@ -15,7 +15,7 @@ export function walnatsSubject(
 ): string | undefined {
   const subjects = config.subjects ?? [];
   if (subjects.length !== 1) return undefined;
-  const [subject] = subjects;
+  const [subject = ""] = subjects;
   return subject.replaceAll(".", "-") === config.name ? subject : undefined;
 }
 

@@ -154,11 +154,10 @@ function declarations(options: AdminOptions): Declarations {
       ? undefined
       : Array.isArray(value)
       ? [...value] as T[]
-      : [...(value as Record<string, readonly T[]>)[key]];
-  return {
-    events: list<Event<unknown, unknown>>(options.events, "events"),
-    actors: list<Actor<unknown, unknown>>(options.actors, "actors"),
-  };
+      : [...(value as Record<string, readonly T[]>)[key] ?? []];
+  const events = list<Event<unknown, unknown>>(options.events, "events");
+  const actors = list<Actor<unknown, unknown>>(options.actors, "actors");
+  return { ...(events ? { events } : {}), ...(actors ? { actors } : {}) };
 }
 
 class AdminImpl implements Admin {

@@ -18,6 +18,7 @@ import {
 } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import type { Actor } from "../actors/actor.ts";
+import { MAX_NAME_LENGTH } from "../_names.ts";
 import { MSG_ID } from "../headers.ts";
 import { readDeadLetter } from "./_dead_letter_format.ts";
 import { deadLetterOwner, isDeadLetterSubject, walnatsSubject } from "./_streams.ts";
@@ -327,7 +328,7 @@ export class DeadLetters {
           "(already redriven, purged, or expired); list them with `walnats dead-letters list`",
       );
     }
-    return await this.#redrive({ dryRun: options.dryRun, streams: [stream], only: seq });
+    return await this.#redrive({ dryRun: options.dryRun ?? false, streams: [stream], only: seq });
   }
 
   /**
@@ -431,6 +432,10 @@ export class DeadLetters {
       const owner = deadLetterOwner(subject);
       // A shortened actor name (very long names) is a prefix of the actor's name.
       if (options.actor !== undefined && !options.actor.startsWith(owner.actor)) continue;
+      // Names too long to spell out are hashed: such a stream may hold any event's letters
+      // (the letters' own headers tell); a spelled-out one names its event.
+      const spelled = `dead-letter.${options.event}.${owner.actor}`.length <= MAX_NAME_LENGTH;
+      if (options.event !== undefined && owner.event !== options.event && spelled) continue;
       out.push(s);
     }
     return out.sort((a, b) => a.config.name.localeCompare(b.config.name));
@@ -439,17 +444,18 @@ export class DeadLetters {
   /** The one dead-letter stream of an actor (by actor name or stream name). */
   async #streamOf(actor: string, event: string | undefined): Promise<string> {
     const streams = await this.#streams({
-      actor: actor.startsWith("dead-letter-") ? undefined : actor,
-      event,
+      ...(actor.startsWith("dead-letter-") ? {} : { actor }),
+      ...(event === undefined ? {} : { event }),
     });
     const named = streams.filter((s) => s.config.name === actor);
     if (named.length === 1) return actor;
     const candidates = streams.filter((s) => {
-      const owner = deadLetterOwner(s.config.subjects[0]);
+      const owner = deadLetterOwner(s.config.subjects[0] ?? "");
       return owner.actor === actor && (event === undefined || owner.event === event ||
         s.config.name === `dead-letter-${event.replaceAll(".", "-")}-${actor}`);
     });
-    if (candidates.length === 1) return candidates[0].config.name;
+    const [only] = candidates;
+    if (only && candidates.length === 1) return only.config.name;
     if (candidates.length === 0) {
       throw new TypeError(
         `No dead letters of actor "${actor}"${event ? ` of event "${event}"` : ""}: ` +

@@ -371,7 +371,7 @@ class DashboardServer implements Dashboard {
     if (!LOOPBACK.has(this.hostname)) return true;
     const host = req.headers.host ?? "";
     const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
-    return LOOPBACK.has(name);
+    return LOOPBACK.has(name ?? "");
   }
 
   async #firstSnapshot(): Promise<DashboardSnapshot> {
@@ -436,14 +436,13 @@ class DashboardServer implements Dashboard {
     }
     let result: RedriveResult;
     try {
+      const scope = {
+        ...(actor === undefined ? {} : { actor: actor as string }),
+        ...(event === undefined ? {} : { event: event as string }),
+      };
       result = seq !== undefined
-        ? await this.#admin.deadLetters.retry(actor as string, seq as number, {
-          event: event as string | undefined,
-        })
-        : await this.#admin.deadLetters.redrive({
-          actor: actor as string | undefined,
-          event: event as string | undefined,
-        });
+        ? await this.#admin.deadLetters.retry(actor as string, seq as number, scope)
+        : await this.#admin.deadLetters.redrive(scope);
     } catch (error) {
       return reply(res, 409, { error: (error as Error).message });
     }

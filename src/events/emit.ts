@@ -32,7 +32,7 @@ export interface EmitOptions {
   /** Do not handle the message before this many milliseconds from now. @default 0 */
   readonly delay?: number;
   /** Extra headers, or CloudEvents metadata as `ce-*` headers. */
-  readonly meta?: CloudEvent | Readonly<Record<string, string>>;
+  readonly meta?: CloudEvent | Readonly<Record<string, string>> | undefined;
   /**
    * Wait until the stream has stored the message and report duplicates.
    * Without it the message is published with core NATS (faster, no confirmation).
@@ -138,7 +138,8 @@ function outgoingHeaders(
   if (extra !== undefined) {
     for (const name in extra) {
       headers ??= natsHeaders();
-      if (!headers.has(name)) headers.set(name, extra[name]);
+      const value = extra[name];
+      if (value !== undefined && !headers.has(name)) headers.set(name, value);
     }
   }
   return headers;
@@ -177,7 +178,7 @@ export interface EmitOutcome {
   /** Why it failed (validation, publish, timeout…); absent on success. */
   readonly error?: unknown;
   /** The stream's answer, for `emit` with `sync: true`. */
-  readonly result?: EmitResult;
+  readonly result?: EmitResult | undefined;
 }
 
 /**

@@ -290,7 +290,7 @@ class ConnectedEventsImpl implements ConnectedEvents {
       const out = await encodeOutgoing(event, message, options, inbox, extra);
       // Aborted (or timed out) while encoding: nobody waits for an answer, send nothing.
       if (this.#mux.waiting(inbox)) {
-        this.connection.publish(event.name, out.data, { headers: out.headers });
+        this.connection.publish(event.name, out.data, out.headers && { headers: out.headers });
       }
     } catch (error) {
       this.#mux.cancel(inbox, error);

@@ -78,7 +78,7 @@ export function monitor(
         subs.push(nc.subscribe(event.name, {
           callback: (_err, msg) => {
             const headers: Record<string, string> = {};
-            for (const [key, values] of msg.headers ?? []) headers[key] = values[0];
+            for (const [key, values] of msg.headers ?? []) headers[key] = values[0] ?? "";
             // Decoding may be async: keep arrival order by chaining.
             chain = chain.then(async () => {
               try {

@@ -66,8 +66,8 @@ export class ResponseMux {
     event: Event<unknown, R>,
     options: {
       timeout: number;
-      signal?: AbortSignal;
-      onProgress?: (value: ProgressValue) => void;
+      signal?: AbortSignal | undefined;
+      onProgress?: ((value: ProgressValue) => void) | undefined;
     },
   ): { inbox: string; response: Promise<R> } {
     if (!this.#sub) {

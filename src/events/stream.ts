@@ -174,12 +174,12 @@ function configError(
 ): StreamConfigError {
   const said = serverSays(error);
   // Name the fields the server's message mentions, else the ones that changed.
-  const mentioned = Object.keys(fieldNames).filter((key) =>
+  const mentioned = Object.entries(fieldNames).filter(([key]) =>
     said.toLowerCase().includes(key.replace("num_", "").replace("max_", "").replace("_", " ")) ||
     said.includes(key)
-  ).map((key) => fieldNames[key]);
+  ).map(([, name]) => name);
   const changed = differences(config, existing);
-  const fields = mentioned.length ? mentioned : changed.map((c) => c.split(" ")[0]);
+  const fields = mentioned.length ? mentioned : changed.map((c) => c.split(" ")[0]!);
   return new StreamConfigError(
     event.name,
     fields,

@@ -144,7 +144,7 @@ function keySlot(id: string, key: CryptoKey | Uint8Array, current: boolean): Key
       `Cannot create AES-GCM serializer: key "${id}" is for "${key.algorithm.name}", not "AES-GCM"`,
     );
   }
-  const usages: KeyUsage[] = current ? ["encrypt", "decrypt"] : ["decrypt"];
+  const usages: ("encrypt" | "decrypt")[] = current ? ["encrypt", "decrypt"] : ["decrypt"];
   for (const usage of usages) {
     if (!key.usages.includes(usage)) {
       throw new TypeError(
@@ -178,7 +178,7 @@ class AesGcmSerializer<T> implements Serializer<T> {
     const ciphertext = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce, additionalData: header },
       await this.#current.cryptoKey(),
-      data as BufferSource,
+      data as Uint8Array<ArrayBuffer>,
     );
     payload.set(new Uint8Array(ciphertext), nonceEnd);
     return payload;
@@ -189,7 +189,7 @@ class AesGcmSerializer<T> implements Serializer<T> {
     if (data[0] !== VERSION) {
       throw new SerializerError(this.name, `unsupported payload version ${data[0]}`);
     }
-    const headerEnd = 2 + data[1];
+    const headerEnd = 2 + data[1]!;
     const nonceEnd = headerEnd + NONCE_LENGTH;
     if (data.length < nonceEnd + TAG_LENGTH) {
       throw new SerializerError(this.name, "payload is truncated");

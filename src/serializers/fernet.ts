@@ -132,7 +132,11 @@ class FernetSerializer<T> implements Serializer<T> {
     const keys = await this.#cryptoKeys();
     const iv = this.#iv() as Uint8Array<ArrayBuffer>;
     const ciphertext = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-CBC", iv }, keys.encryption, data as BufferSource),
+      await crypto.subtle.encrypt(
+        { name: "AES-CBC", iv },
+        keys.encryption,
+        data as Uint8Array<ArrayBuffer>,
+      ),
     );
     const token = new Uint8Array(PREFIX + ciphertext.length + DIGEST);
     token[0] = VERSION;
@@ -150,7 +154,7 @@ class FernetSerializer<T> implements Serializer<T> {
     if (token === null) throw this.#error("token is not valid url-safe base64");
     if (token.length < PREFIX + DIGEST) throw this.#error("token is too short");
     if (token[0] !== VERSION) {
-      throw this.#error(`unsupported token version 0x${token[0].toString(16).padStart(2, "0")}`);
+      throw this.#error(`unsupported token version 0x${token[0]!.toString(16).padStart(2, "0")}`);
     }
     if (this.#ttl !== undefined) {
       const stamped = Number(new DataView(token.buffer).getBigUint64(1)) * 1000;

@@ -127,7 +127,7 @@ class GzipSerializer<T> implements Serializer<T> {
 
 /** Write `data` in slices, each after the previous one was taken (the stream's backpressure). */
 async function feed(
-  writer: WritableStreamDefaultWriter<BufferSource>,
+  writer: WritableStreamDefaultWriter<Uint8Array<ArrayBuffer>>,
   data: Uint8Array,
   slice: number,
 ): Promise<void> {

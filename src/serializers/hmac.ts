@@ -104,7 +104,9 @@ export function hmac<T>(
   if (!key.usages.includes("sign") || !key.usages.includes("verify")) {
     throw new TypeError('Cannot create HMAC serializer: the key must allow "sign" and "verify"');
   }
-  const hash = (key.algorithm as HmacKeyAlgorithm).hash.name;
+  const hash =
+    (key.algorithm as typeof key.algorithm & { readonly hash: { readonly name: string } })
+      .hash.name;
   if (options.hash !== undefined && options.hash !== hash) {
     throw new TypeError(
       `Cannot create HMAC serializer: the key's hash "${hash}" differs from hash "${options.hash}"`,
@@ -126,13 +128,17 @@ class HmacSerializer<T> implements Serializer<T> {
   constructor(inner: Serializer<T>, hash: string, loadKey: () => Promise<CryptoKey>) {
     this.name = `hmac-${hash.replace("-", "").toLowerCase()}(${inner.name})`;
     this.#inner = inner;
-    this.#digestLength = DIGEST_LENGTHS[hash];
+    this.#digestLength = DIGEST_LENGTHS[hash]!; // checked by the factories
     this.#loadKey = loadKey;
   }
 
   async encode(message: T): Promise<Uint8Array> {
     const data = await this.#inner.encode(message);
-    const digest = await crypto.subtle.sign("HMAC", await this.#cryptoKey(), data as BufferSource);
+    const digest = await crypto.subtle.sign(
+      "HMAC",
+      await this.#cryptoKey(),
+      data as Uint8Array<ArrayBuffer>,
+    );
     const payload = new Uint8Array(digest.byteLength + data.byteLength);
     payload.set(new Uint8Array(digest));
     payload.set(data, digest.byteLength);

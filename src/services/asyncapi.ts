@@ -31,7 +31,7 @@ export interface AsyncApiOptions {
   /** The document's `info.version`. @default the service's version, or "0.0.0" for all */
   readonly version?: string;
   /** The document's `info.description`. @default the service's description, or none */
-  readonly description?: string;
+  readonly description?: string | undefined;
   /**
    * NATS servers by name, as URLs: `{ production: "nats://nats.example.com:4222" }`.
    * The URL's scheme becomes the protocol, its host and port the host. @default none

@@ -41,7 +41,10 @@ interface Picture {
   readonly services: readonly {
     readonly service: Service;
     /** Actor names, once each: an actor of several events is one box with several arrows in. */
-    readonly actors: readonly { readonly name: string; readonly description?: string }[];
+    readonly actors: readonly {
+      readonly name: string;
+      readonly description?: string | undefined;
+    }[];
   }[];
   readonly events: readonly Event<unknown, unknown>[];
   /** service name → event name */
@@ -63,7 +66,7 @@ function picture(services: readonly Service[], options: DiagramOptions): Picture
   const emits: [string, string][] = [];
   const handles: [string, string, string][] = [];
   const boxes = services.map((service) => {
-    const actors = new Map<string, { name: string; description?: string }>();
+    const actors = new Map<string, { name: string; description?: string | undefined }>();
     for (const event of service.emits) {
       if (!events.has(event.name)) events.set(event.name, event);
       if (!emits.some(([s, e]) => s === service.name && e === event.name)) {

@@ -81,8 +81,8 @@ export interface NatsServer extends AsyncDisposable {
  * ```
  */
 export interface NatsCluster extends AsyncDisposable {
-  /** The servers, in start order. */
-  readonly servers: readonly NatsServer[];
+  /** The servers, in start order (at least one). */
+  readonly servers: readonly [NatsServer, ...NatsServer[]];
   /** The client URLs of all servers. */
   readonly urls: readonly string[];
   /** Stop every server of the cluster. */
@@ -463,7 +463,7 @@ export async function startNatsCluster(
       jetstream: options.jetstream ?? true,
       cluster: {
         name: clusterName,
-        port: routePorts[i],
+        port: routePorts[i]!,
         routes: routePorts.filter((_, j) => j !== i),
       },
       config: options.config ?? "",
@@ -480,7 +480,7 @@ export async function startNatsCluster(
     throw error;
   }
   return {
-    servers,
+    servers: [servers[0]!, ...servers.slice(1)], // size >= 1, checked above
     urls: servers.map((server) => server.url),
     stop: async () => {
       await Promise.all(servers.map((server) => server.stop()));

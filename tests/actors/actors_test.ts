@@ -174,9 +174,9 @@ test("Actors.listen retries failures after retryDelay and enforces maxAttempts",
   controller.abort();
   await listening;
   assert.deepEqual(attempts, [1, 2, 3]);
-  const gaps = [times[1] - times[0], times[2] - times[1]];
-  assert.ok(gaps[0] >= 280 && gaps[0] < 1500, `first retry after ${gaps[0]} ms`);
-  assert.ok(gaps[1] >= 580 && gaps[1] < 2000, `second retry after ${gaps[1]} ms`);
+  const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
+  assert.ok(gaps[0]! >= 280 && gaps[0]! < 1500, `first retry after ${gaps[0]} ms`);
+  assert.ok(gaps[1]! >= 580 && gaps[1]! < 2000, `second retry after ${gaps[1]} ms`);
   assert.ok(lines.some((l) => /terminated: attempt 3 of 3 failed/.test(l)), lines.join("\n"));
   const state = await consumerState(ctx.jsm, e, "flaky");
   assert.equal(state.ackPending, 0);
@@ -221,7 +221,7 @@ test("Actors.listen honours the delay header and a delayed message keeps all its
   await until(() => calls.length === 2, 10_000, "two attempts");
   controller.abort();
   await listening;
-  assert.ok(calls[0].at - emitted >= 790, `handled ${calls[0].at - emitted} ms after emit`);
+  assert.ok(calls[0]!.at - emitted >= 790, `handled ${calls[0]!.at - emitted} ms after emit`);
   // The early delivery was not an attempt: with maxAttempts 2 the retry still ran.
   assert.deepEqual(calls.map((c) => c.attempt), [1, 2]);
   assert.equal((await consumerState(ctx.jsm, e, "later")).ackPending, 0);
@@ -324,11 +324,11 @@ test("Actors.listen without pulse lets the server redeliver a job longer than ac
 test("Actors.listen on two listeners splits the work with no message handled twice", async () => {
   await using server = await startNatsServer();
   const e = new Event(uniqueName(), v.object({ n: v.number() }));
-  const byListener = [new Set<number>(), new Set<number>()];
+  const byListener: [Set<number>, Set<number>] = [new Set(), new Set()];
   const make = (i: number) =>
     new Actor("split", e, async (m) => {
       await sleep(2);
-      byListener[i].add(m.n);
+      byListener[i]?.add(m.n);
     }, { maxJobs: 4 });
   await using ctx = await setup(server.url, e, make(0));
   await using second = await new Actors(make(1)).connect(server.url);
@@ -471,17 +471,17 @@ test("Actors.listen stops pulling ahead when its jobs get stuck", async () => {
   const controller = new AbortController();
   const listening = conn.listen({ signal: controller.signal, logger: quiet, shutdownGrace: 0 });
   await until(() => quick === 500, 10_000, "the quick jobs");
-  const aheadWhenQuick = conn.health().actors.stuck.ahead;
+  const aheadWhenQuick = conn.health().actors.stuck!.ahead;
   for (let i = 500; i < 600; i++) events.emit(e, i);
   await events.connection.flush();
-  await until(() => conn.health().actors.stuck.running === 4, 5_000, "the stuck jobs");
+  await until(() => conn.health().actors.stuck!.running === 4, 5_000, "the stuck jobs");
   await sleep(300);
   const stuck = conn.health().actors.stuck;
   controller.abort();
   await listening;
   await events.close();
   assert.ok(aheadWhenQuick > 0, `ahead ${aheadWhenQuick} with quick jobs`);
-  assert.equal(stuck.ahead, 0, "no more pulled ahead while every job hangs");
+  assert.equal(stuck?.ahead, 0, "no more pulled ahead while every job hangs");
   // What it already had in hand, or asked for while jobs were quick, stays bounded (it
   // is pulsed, and given back on shutdown).
   assert.ok(stuck.held + stuck.outstanding <= AHEAD_PER_SLOT * 4, JSON.stringify(stuck));
@@ -642,8 +642,8 @@ test("Actors.listen terminates a message that cannot be decoded, without retryin
   assert.deepEqual(handled, [1]);
   assert.equal(failures.length, 2);
   assert.ok(failures.every((f) => f.message === undefined));
-  assert.match(String(failures[0].error), /Serializer "json" failed/);
-  assert.match(String(failures[1].error), /Invalid message of event/);
+  assert.match(String(failures[0]!.error), /Serializer "json" failed/);
+  assert.match(String(failures[1]!.error), /Invalid message of event/);
   assert.equal(lines.filter((l) => /cannot decode/.test(l)).length, 2);
   const state = await consumerState(ctx.jsm, e, "decoder");
   assert.deepEqual(state, { pending: 0, ackPending: 0, redelivered: 0 });

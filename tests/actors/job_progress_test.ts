@@ -150,7 +150,8 @@ test("job.progress shows in health() while the job runs, and on the status subje
   const started = Date.now();
   const answer = ctx.events.request(ctx.event, { steps: 1, pause: 0 }, { timeout: 10_000 });
   await until(() => (ctx.conn.health().actors[ctx.actor.name]?.progress.length ?? 0) > 0);
-  const [running] = ctx.conn.health().actors[ctx.actor.name].progress;
+  const [running] = ctx.conn.health().actors[ctx.actor.name]!.progress;
+  assert.ok(running);
   assert.deepEqual(running.progress, { step: "download", percent: 40 });
   assert.equal(running.seq, 1);
   assert.equal(running.attempt, 1);
@@ -180,7 +181,7 @@ test("job.progress shows in health() while the job runs, and on the status subje
       },
     ],
   );
-  assert.deepEqual(ctx.conn.health().actors[ctx.actor.name].progress, []);
+  assert.deepEqual(ctx.conn.health().actors[ctx.actor.name]?.progress, []);
 });
 
 test("job.progress refuses values that are not JSON or too large, in workers too", async () => {

@@ -55,7 +55,7 @@ async function releaseInTurn(
   while (pending.size > 0) {
     current.release();
     await flush();
-    const label = order[order.length - 1];
+    const label = order.at(-1) ?? "nothing";
     assert.ok(pending.delete(label), `${label} is granted once`);
     current = await waiters.get(label)!;
   }
@@ -102,11 +102,11 @@ test("PrioritySemaphore acquire waits for a release, first come first served", a
   await flush();
   assert.deepEqual(order, ["a"]);
   assert.equal(sem.available, 0);
-  (await waiters[0]).release();
+  (await waiters[0])!.release();
   await flush();
-  (await waiters[1]).release();
+  (await waiters[1])!.release();
   await flush();
-  (await waiters[2]).release();
+  (await waiters[2])!.release();
   assert.deepEqual(order, ["a", "b", "c"]);
   assert.equal(sem.available, 1);
   assert.equal(sem.waiting, 0);
@@ -151,7 +151,7 @@ test("PrioritySemaphore ages a LOW waiter past a constant stream of HIGH ones", 
     clock.advance(30);
     current.release();
     await flush();
-    current = await waiters.get(order[order.length - 1])!;
+    current = await waiters.get(order.at(-1) ?? "nothing")!;
   }
   // LOW (level 2) competes as HIGH after 2 * 100 ms, and is older than every HIGH waiter.
   assert.deepEqual(order, ["high0", "high1", "high2", "high3", "high4", "high5", "low"]);
@@ -413,7 +413,7 @@ test("PrioritySemaphore keeps order and counts through long queues and mass abor
   const sem = new PrioritySemaphore(1, { aging: 1e9 });
   const held = sem.tryAcquire(Priority.HIGH)!;
   const levels = [Priority.HIGH, Priority.NORMAL, Priority.LOW] as const;
-  const levelOf = (i: number): Priority => levels[(i >> 2) % 3];
+  const levelOf = (i: number): Priority => levels[((i >> 2) % 3) as 0 | 1 | 2];
   const shared = new AbortController();
   const own = new Map<number, AbortController>();
   const order: number[] = [];
@@ -446,7 +446,7 @@ test("PrioritySemaphore keeps order and counts through long queues and mass abor
   let current = held;
   for (const i of expected) {
     current.release();
-    current = await waiters[i];
+    current = await waiters[i]!;
   }
   current.release();
   assert.deepEqual(order, expected);
@@ -504,7 +504,7 @@ interface ModelWaiter {
 
 async function propertyRun(seed: number): Promise<void> {
   const random = mulberry32(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const clock = fakeClock();
   const aging = 10;
   const permits = 1 + Math.floor(random() * 4);
@@ -535,11 +535,11 @@ async function propertyRun(seed: number): Promise<void> {
     }
     let best = 0;
     for (let i = 1; i < waiters.length; i++) {
-      const a = effective(waiters[i]);
-      const b = effective(waiters[best]);
-      if (a < b || (a === b && waiters[i].seq < waiters[best].seq)) best = i;
+      const a = effective(waiters[i]!);
+      const b = effective(waiters[best]!);
+      if (a < b || (a === b && waiters[i]!.seq < waiters[best]!.seq)) best = i;
     }
-    expectedGrants.push(waiters[best].id);
+    expectedGrants.push(waiters[best]!.id);
     waiters.splice(best, 1);
   }
 
@@ -597,7 +597,7 @@ async function propertyRun(seed: number): Promise<void> {
       } else assert.equal(permit, undefined, `seed ${seed}: tryAcquire with none free`);
     } else if (roll < 0.7) {
       if (held.length > 0) {
-        const [permit] = held.splice(Math.floor(random() * held.length), 1);
+        const permit = held.splice(Math.floor(random() * held.length), 1)[0]!;
         if (random() < 0.5) permit.release();
         else permit[Symbol.dispose]();
         released.push(permit);

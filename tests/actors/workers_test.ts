@@ -192,7 +192,7 @@ test("executeIn process kills a job that overruns jobTimeout and retries it in a
   assert.equal(answer.attempt, 2);
   assert.notEqual(answer.pid, process.pid);
   assert.equal(seen.length, 1);
-  assert.equal((seen[0].error as Error).name, "JobTimeoutError");
+  assert.equal((seen[0]?.error as Error).name, "JobTimeoutError");
   assert.ok(ticks >= (Date.now() - started) / 20 / 3, `only ${ticks} ticks`);
   assert.deepEqual(ctx.conn.health().workers.process, { alive: 1, busy: 0 });
   assert.equal(aliveWorkers().process >= 1, true);
@@ -249,9 +249,9 @@ for (const executeIn of ["thread", "process"] as const) {
         // Detected at once, not by the job's timeout.
         assert.ok(Date.now() - started < 10_000);
         assert.equal(seen.length, 1);
-        assert.ok(seen[0].error instanceof WorkerCrashError, String(seen[0].error));
-        assert.match((seen[0].error as Error).message, /crash/);
-        assert.equal((seen[0].error as WorkerCrashError).worker, executeIn);
+        assert.ok(seen[0]!.error instanceof WorkerCrashError, String(seen[0]!.error));
+        assert.match((seen[0]!.error as Error).message, /crash/);
+        assert.equal((seen[0]?.error as WorkerCrashError).worker, executeIn);
         const napped = await napping;
         assert.equal(napped.attempt, 1, "the other worker's job was not disturbed");
       } finally {
@@ -281,7 +281,7 @@ test(
     });
     const answer = await ctx.events.request(e, "go", { timeout: 30_000 });
     assert.equal(answer.attempt, 2);
-    assert.ok(seen[0].error instanceof WorkerCrashError, String(seen[0].error));
+    assert.ok(seen[0]!.error instanceof WorkerCrashError, String(seen[0]!.error));
   },
 );
 
@@ -396,7 +396,7 @@ test("a worker handler naming a missing export fails its job", async () => {
   await using ctx = await listening(server.url, e, [a]);
   await ctx.events.emit(e, "x");
   await until(() => seen.length === 1, 10_000, "the failure");
-  assert.match((seen[0].error as Error).message, /has no exported function "notAFunction"/);
+  assert.match((seen[0]!.error as Error).message, /has no exported function "notAFunction"/);
 });
 
 test("listen starts workers on demand and stops every one of them on shutdown", async () => {

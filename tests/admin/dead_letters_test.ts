@@ -50,7 +50,7 @@ test("DeadLetters.list shows reason, attempts, the original event and a payload 
   const all = await admin.deadLetters.list();
   assert.equal(all.length, 3);
   assert.deepEqual(all.map((d) => d.seq), [1, 2, 3]);
-  const [first] = all;
+  const first = all[0]!;
   assert.equal(first.actor, "ship");
   assert.equal(first.event, s.e.name);
   assert.equal(first.reason, "unrecoverable");
@@ -95,7 +95,7 @@ test("DeadLetters.redrive re-emits each dead letter once with a derived uid, the
 
   // The re-emitted messages carry the original headers and payload, and a derived uid.
   const jsm = await jetstreamManager(admin.connection);
-  const re = (await jsm.streams.getMessage(s.e.streamName, { seq: result.items[0].eventSeq }))!;
+  const re = (await jsm.streams.getMessage(s.e.streamName, { seq: result.items[0]!.eventSeq }))!;
   assert.deepEqual(re.json(), { n: -1 });
   assert.equal(re.header.get("Walnats-Trace"), "trace-1");
   assert.match(

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsCluster, startNatsServer } from "../../testing.ts";
 import { Actor, Actors, Event, Events, type Logger, UnrecoverableError } from "../../mod.ts";
-import { connectAdmin, rates } from "../../admin.ts";
+import { type ActorStatus, connectAdmin, rates } from "../../admin.ts";
 import { connect } from "../../src/connection.ts";
 import { uniqueName, until } from "../_helpers.ts";
 
@@ -57,7 +57,7 @@ test("Admin.status shows each event's stream and each actor's backlog and dead l
     await conn.close();
   });
   status = await admin.status({ wait: 0 });
-  const [billStatus, shipStatus] = status.actors;
+  const [billStatus, shipStatus] = status.actors as [ActorStatus, ActorStatus];
   assert.equal(shipStatus.pending, 0);
   assert.equal(shipStatus.inFlight, 0);
   assert.equal(shipStatus.delivered, 3);
@@ -126,7 +126,7 @@ test("Admin.status counts running listeners from their heartbeats, per actor", a
     assert.equal(worker.instances.length, 2);
     assert.equal(auditor.instances.length, 1);
     assert.ok(worker.instances.every((i) => i.healthy && i.pid > 0 && i.host !== ""));
-    assert.match(worker.instances[0].runtime, /^(deno|bun|node) /);
+    assert.match(worker.instances[0]!.runtime, /^(deno|bun|node) /);
     assert.equal(status.instances.length, 2);
     assert.equal(status.healthy, true, status.problems.join("\n"));
   } finally {
@@ -151,7 +151,7 @@ test("listen({ heartbeat: false }) announces nothing", async () => {
     await using admin = await connectAdmin(server.url);
     const status = await admin.status({ wait: 300 });
     assert.equal(status.instances.length, 0);
-    assert.deepEqual(status.actors[0].instances, []);
+    assert.deepEqual(status.actors[0]?.instances, []);
   } finally {
     stop.abort();
     await listening;
@@ -186,7 +186,7 @@ test("Admin.watch turns a listener that went silent unhealthy, and gives rates",
   for await (const status of admin.watch({ interval: 150, signal: watching.signal })) {
     first ??= status;
     last = status;
-    const instance = status.actors[0].instances[0];
+    const instance = status.actors[0]?.instances[0];
     if (instance) seen.push(instance.healthy);
     if (!emitted && instance?.healthy) {
       emitted = true;
@@ -201,7 +201,7 @@ test("Admin.watch turns a listener that went silent unhealthy, and gives rates",
   await nc.close();
   assert.deepEqual([seen[0], seen.at(-1)], [true, false], JSON.stringify(seen));
   const r = rates(first!, last!);
-  assert.ok(r.events[e.name].emitted > 0, JSON.stringify(r));
+  assert.ok(r.events[e.name]!.emitted > 0, JSON.stringify(r));
   assert.ok(r.seconds > 0);
 });
 
@@ -230,18 +230,18 @@ test("Admin.status on a 3-node cluster shows each stream's leader and replicas",
   await until(
     async () => {
       status = await admin.status({ wait: 0 });
-      const c = status.events[0].cluster;
+      const c = status.events[0]?.cluster;
       return c !== undefined && c.leader !== "" && c.replicas.length === 2 &&
         c.replicas.every((r) => r.current);
     },
     20_000,
     "a leader and two current replicas",
   );
-  const [order] = status.events;
+  const order = status.events[0]!;
   assert.equal(order.replicas, 3);
   assert.ok(order.cluster!.name?.startsWith("walnats-"));
   assert.ok(!order.cluster!.replicas.some((r) => r.name === order.cluster!.leader));
   assert.ok(order.cluster!.replicas.every((r) => r.lag === 0 && !r.offline));
   assert.ok(status.server.cluster?.startsWith("walnats-"));
-  assert.equal(status.actors[0].pending, 1);
+  assert.equal(status.actors[0]?.pending, 1);
 });

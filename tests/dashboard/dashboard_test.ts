@@ -73,9 +73,9 @@ test("serveDashboard serves the page and a snapshot of backlog, dead letters and
     "the backlog handled and one dead letter",
   );
   assert.equal(actor().deadLetters, 1);
-  assert.equal(snap.deadLetters[0].reason, "unrecoverable");
-  assert.equal(snap.deadLetters[0].preview, '{"n":-1}');
-  assert.equal("payload" in snap.deadLetters[0], false);
+  assert.equal(snap.deadLetters[0]!.reason, "unrecoverable");
+  assert.equal(snap.deadLetters[0]!.preview, '{"n":-1}');
+  assert.equal("payload" in snap.deadLetters[0]!, false);
   await until(
     async () => {
       snap = await snapshot(dashboard.url);

@@ -267,12 +267,12 @@ test("ConnectedEvents.monitor yields live decoded events from all registered eve
     seen.push(item);
     if (seen.length === 3) controller.abort();
   }
-  assert.equal(seen[0].event, a);
-  assert.equal(seen[0].message, "hello");
-  assert.deepEqual(seen[1].message, { id: 7, name: "x" });
-  assert.equal(seen[1].headers["Walnats-Trace"], "t");
-  assert.equal(seen[2].message, undefined);
-  assert.match(String(seen[2].error), /Serializer "json" failed/);
+  assert.equal(seen[0]?.event, a);
+  assert.equal(seen[0]?.message, "hello");
+  assert.deepEqual(seen[1]?.message, { id: 7, name: "x" });
+  assert.equal(seen[1]?.headers["Walnats-Trace"], "t");
+  assert.equal(seen[2]?.message, undefined);
+  assert.match(String(seen[2]!.error), /Serializer "json" failed/);
 });
 
 test("Event works with zod and arktype schemas", async () => {

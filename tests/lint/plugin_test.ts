@@ -203,7 +203,7 @@ function lines(
   const lineOf = (offset: number) => source.slice(0, offset).split("\n").length;
   const actual = diagnostics.map((d) => `${lineOf(d.range[0])} ${d.message.split(" ")[0]}`);
   const expected = source.split("\n").flatMap((line, i) =>
-    (line.match(/\/\/ expect: (.*)$/)?.[1].split(/\s+/) ?? []).map((code) => `${i + 1} ${code}`)
+    (line.match(/\/\/ expect: (.*)$/)?.[1]?.split(/\s+/) ?? []).map((code) => `${i + 1} ${code}`)
   );
   return { actual: actual.sort(), expected: expected.sort() };
 }
@@ -223,8 +223,8 @@ test("lint plugin names the rule and gives the constructor's error as a hint", d
   const [diagnostic] = lint(
     'import { Event } from "jsr:@walnats/walnats";\nnew Event("Bad Name", s);\n',
   );
-  assert.equal(diagnostic.id, "walnats/event-name");
-  assert.equal(diagnostic.message, "WNS003 event name has invalid symbols");
+  assert.equal(diagnostic?.id, "walnats/event-name");
+  assert.equal(diagnostic?.message, "WNS003 event name has invalid symbols");
   assert.match(diagnostic.hint!, /^Invalid event name "Bad Name"/);
 });
 

@@ -10,7 +10,13 @@ test("CurrentContext gives the handler's callees the running job across awaits a
   await using server = await startNatsServer();
   const e = new Event(uniqueName(), v.object({ n: v.number() }));
   const current = new CurrentContext();
-  const seen: { n: number; actor: string; attempt: number; traceId?: string; seq: number }[] = [];
+  const seen: {
+    n: number;
+    actor: string;
+    attempt: number;
+    traceId?: string | undefined;
+    seq: number;
+  }[] = [];
   // A helper deep in the user's code: it gets no argument about the job.
   async function audit(): Promise<void> {
     await sleep(5);

@@ -7,7 +7,7 @@ import { uniqueName, until } from "../_helpers.ts";
 import { context, failure, quiet, setup, success, unitActor } from "./_setup.ts";
 
 function recording() {
-  const records: { level: string; msg: string; data?: Record<string, unknown> }[] = [];
+  const records: { level: string; msg: string; data?: Record<string, unknown> | undefined }[] = [];
   const logger: Logger = {
     error: (msg, data) => void records.push({ level: "error", msg, data }),
     warn: (msg, data) => void records.push({ level: "warn", msg, data }),
@@ -47,12 +47,12 @@ test("ExtraLog writes one record per job event with actor, event, attempt, durat
     assert.ok(!Number.isNaN(Date.parse(d.time as string)));
   }
   assert.deepEqual(data.map((d) => d.attempt), [1, 1, 2, 2]);
-  assert.deepEqual(data[1].error, { type: "TypeError", message: "first try fails" });
-  assert.equal(typeof data[1].duration, "number");
-  assert.equal(typeof data[3].duration, "number");
-  assert.equal(data[0].duration, undefined);
-  assert.equal(data[3].error, undefined);
-  assert.equal(data[3].message, undefined);
+  assert.deepEqual(data[1]?.error, { type: "TypeError", message: "first try fails" });
+  assert.equal(typeof data[1]?.duration, "number");
+  assert.equal(typeof data[3]?.duration, "number");
+  assert.equal(data[0]?.duration, undefined);
+  assert.equal(data[3]?.error, undefined);
+  assert.equal(data[3]?.message, undefined);
 });
 
 test("ExtraLog without a logger prints one JSON line per record", () => {

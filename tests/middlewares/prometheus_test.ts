@@ -22,7 +22,7 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     if (line === "") continue;
     const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (type) {
-      types.set(type[1], type[2]);
+      types.set(type[1]!, type[2]!);
       continue;
     }
     if (line.startsWith("# HELP ")) continue;
@@ -30,13 +30,15 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     assert.ok(m, `not an exposition line: ${JSON.stringify(line)}`);
     const labels: Record<string, string> = {};
     for (
-      const [, k, val] of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)
+      const [, k = "", val = ""] of (m[2] ?? "").matchAll(
+        /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g,
+      )
     ) {
       labels[k] = val;
     }
     const value = m[3] === "+Inf" ? Infinity : Number(m[3]);
     assert.ok(!Number.isNaN(value), line);
-    samples.push({ name: m[1], labels, value });
+    samples.push({ name: m[1]!, labels, value });
   }
   return { types, samples };
 }

@@ -25,8 +25,11 @@ test("SentryMiddleware captures a failed job with actor, event and attempt tags"
   await ctx.events.emit(e, "order-1", { traceId: "t-9", sync: true });
   await ctx.conn.listen({ burst: true, logger: quiet });
   assert.equal(captured.length, 1);
-  assert.equal(captured[0].exception, boom);
-  const c = captured[0].context as { tags: Record<string, string>; extra: Record<string, unknown> };
+  assert.equal(captured[0]?.exception, boom);
+  const c = captured[0]!.context as {
+    tags: Record<string, string>;
+    extra: Record<string, unknown>;
+  };
   assert.deepEqual(c.tags, {
     "walnats.actor": "charge-card",
     "walnats.event": e.name,

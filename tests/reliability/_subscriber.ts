@@ -8,7 +8,7 @@ import process from "node:process";
 import { Actor, Actors } from "../../mod.ts";
 import { idEvent, type SubscriberPlan } from "./_fault.ts";
 
-const plan = JSON.parse(process.argv[process.argv.length - 1]) as SubscriberPlan;
+const plan = JSON.parse(process.argv.at(-1) ?? "{}") as SubscriberPlan;
 const event = idEvent(plan.event);
 const fd = openSync(plan.out, "a");
 const stopping = new AbortController();

@@ -108,9 +108,9 @@ async function terminated(
     // It is the message's fault: a copy went to the actor's dead letters first.
     const letters = await bench.deadLetters();
     assert.equal(letters.length, 1, "one dead letter");
-    assert.equal(letters[0].reason, "undecodable");
-    assert.equal(letters[0].streamSeq, 2);
-    assert.match(letters[0].error, /^\w*Error: ./);
+    assert.equal(letters[0]?.reason, "undecodable");
+    assert.equal(letters[0]?.streamSeq, 2);
+    assert.match(letters[0]!.error, /^\w*Error: ./);
   });
 }
 

@@ -21,7 +21,7 @@ test("Actors.listen rejects, instead of hanging, when the connection closes for 
   const log: string[] = [];
   const listening = conn.listen({ pollDelay: 1000, logger: recordingLogger(log) });
   listening.catch(() => {});
-  await until(() => conn.health().actors.orphan?.lastPull > 0, 5_000, "the first pull");
+  await until(() => conn.health().actors.orphan?.lastPull! > 0, 5_000, "the first pull");
   await server.stop();
   await until(() => !conn.health().connected, 5_000, "health to say disconnected");
   await assert.rejects(listening, /connection to NATS closed/);

@@ -47,7 +47,7 @@ test("Actors.listen recreates a deleted consumer and handles what is emitted aft
   await jsm.consumers.delete(e.streamName, "victim");
   const deleted = Date.now();
   await until(
-    () => conn.health().actors.victim.healing.recreated === 1,
+    () => conn.health().actors.victim!.healing.recreated === 1,
     20_000,
     "the consumer to be recreated",
   );
@@ -59,7 +59,7 @@ test("Actors.listen recreates a deleted consumer and handles what is emitted aft
 
   const health = conn.health();
   assert.equal(health.healthy, true);
-  assert.equal(health.actors.victim.healing.state, "ok");
+  assert.equal(health.actors.victim?.healing.state, "ok");
   // Pull requests never ask for more than the slots plus what may be pulled ahead.
   const window = 16 + Math.min(AHEAD_PER_SLOT * 16, MAX_AHEAD);
   assert.ok(health.actors.victim.outstanding <= window, `${health.actors.victim.outstanding}`);
@@ -127,7 +127,7 @@ test("Actors.listen recreates a deleted stream and its consumer", async () => {
   await until(() => handled.size === 1);
   await jsm.streams.delete(e.streamName);
   await until(
-    () => conn.health().actors.survivor.healing.recreated === 1,
+    () => conn.health().actors.survivor!.healing.recreated === 1,
     20_000,
     "stream and consumer to be recreated",
   );

@@ -70,7 +70,7 @@ test(`Actors.listen under load: ${total} messages, 3 processes x 16 jobs${kill ?
       parallel: 64,
       onSent: (sent) => {
         if (!kill || sent !== Math.floor(total / 2)) return;
-        const victim = subscribers[1];
+        const victim = subscribers[1] ?? assert.fail("the second subscriber is not running");
         killedRss = peakRss(victim.pid);
         killedAt = completions();
         signal(victim.pid, "SIGKILL");

@@ -34,7 +34,7 @@ test("Actors.listen recovers after the server was frozen longer than its heartbe
   let noticed = 0;
   try {
     await until(
-      () => conn.health().actors.patient.healing.state !== "ok",
+      () => conn.health().actors.patient!.healing.state !== "ok",
       10_000,
       "the listener to notice the silence",
     );
@@ -42,7 +42,7 @@ test("Actors.listen recovers after the server was frozen longer than its heartbe
     assert.equal(conn.health().healthy, false);
     // Longer than the JetStream API timeout (5 s): the check itself fails and is retried.
     await until(
-      () => conn.health().actors.patient.healing.state === "retrying",
+      () => conn.health().actors.patient!.healing.state === "retrying",
       10_000,
       "a failed check to be retried",
     );
@@ -57,7 +57,7 @@ test("Actors.listen recovers after the server was frozen longer than its heartbe
     );
   });
   const recovered = Date.now() - resumed;
-  const { lastError, attempts } = conn.health().actors.patient.healing;
+  const { lastError, attempts } = conn.health().actors.patient!.healing;
   assert.match(lastError ?? "", /timeout/i);
   for (let id = 50; id < 100; id++) await events.emit(e, { id }, { sync: true });
   await until(() => handled.size === 100, 15_000, "messages emitted after the freeze");

@@ -62,7 +62,7 @@ async function restartMidRun(
   const elapsed = Date.now() - started;
   await until(() => conn.health().healthy, 10_000, "healthy again");
   clearInterval(watch);
-  const { recoveries } = conn.health().actors.survivor.healing;
+  const { recoveries } = conn.health().actors.survivor!.healing;
   assert.equal(settled, false, "the same listen() call kept running");
   controller.abort();
   await listening;

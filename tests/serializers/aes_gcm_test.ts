@@ -124,7 +124,7 @@ test("aesGcm rejects a payload encrypted with another key of the same id", async
 test("aesGcm rejects a tampered ciphertext", async () => {
   const serializer = aesGcm(json, one);
   const payload = (await serializer.encode(small)).slice();
-  payload[20] ^= 1;
+  payload[20]! ^= 1;
   await assertSerializerError(
     () => serializer.decode(payload),
     "aes-gcm(json)",

@@ -73,7 +73,7 @@ const cases: Case[] = [
     bad: async () => {
       const signed = await hmac(json, "the key").encode({ n: 1 });
       const tampered = signed.slice();
-      tampered[tampered.length - 2] ^= 1;
+      tampered[tampered.length - 2]! ^= 1;
       return [
         [tampered, /hmac.*signature does not match/],
         [await hmac(json, "another key").encode({ n: 1 }), /hmac.*signature does not match/],
@@ -87,7 +87,7 @@ const cases: Case[] = [
     bad: async () => {
       const sealed = await aesGcm(json, { current: "k1", keys: { k1: aesKey } }).encode({ n: 1 });
       const tampered = sealed.slice();
-      tampered[tampered.length - 1] ^= 1;
+      tampered[tampered.length - 1]! ^= 1;
       return [
         [tampered, /aes-gcm.*wrong key or altered/],
         [

@@ -150,7 +150,7 @@ test("gzip rejects an empty payload", async () => {
 
 test("gzip rejects a corrupted payload", async () => {
   const payload = (await gzip(json).encode(large)).slice();
-  payload[payload.length - 6] ^= 0xff; // the CRC-32 of the output
+  payload[payload.length - 6]! ^= 0xff; // the CRC-32 of the output
   await assertSerializerError(
     () => gzip(json).decode(payload),
     "gzip(json)",

@@ -47,7 +47,7 @@ test("msgpack writes objects as standard MessagePack maps", async () => {
 });
 
 test("msgpack leaves out undefined properties as JSON does", async () => {
-  const serializer = msgpack<{ a: number; b?: string; list: unknown[] }>();
+  const serializer = msgpack<{ a: number; b?: string | undefined; list: unknown[] }>();
   const decoded = await serializer.decode(
     await serializer.encode({ a: 1, b: undefined, list: [undefined] }),
   );
@@ -65,7 +65,9 @@ test("msgpack payloads stay intact when more messages are encoded", async () => 
   const serializer = msgpack<{ n: number }>();
   const payloads = [];
   for (let n = 0; n < 2000; n++) payloads.push(await serializer.encode({ n }));
-  for (let n = 0; n < 2000; n++) assert.deepEqual(await serializer.decode(payloads[n]), { n });
+  for (const [n, payload] of payloads.entries()) {
+    assert.deepEqual(await serializer.decode(payload), { n });
+  }
 });
 
 test("msgpack decodes unknown extension types as ExtData", async () => {

@@ -12,21 +12,21 @@ test("Services.add records name, version, description, emitted events and define
     .add("notifications", { defines: new Actors(sendEmail) });
   assert.deepEqual(services.services.map((s) => s.name), ["users", "notifications"]);
   const [users, notifications] = services.services;
-  assert.equal(users.version, "1.0.0");
-  assert.equal(users.description, "Accounts");
-  assert.deepEqual(users.emits, [userCreated]);
-  assert.deepEqual(users.defines, []);
-  assert.equal(notifications.version, "0.0.0");
-  assert.equal(notifications.description, undefined);
-  assert.deepEqual(notifications.defines, [sendEmail]);
+  assert.equal(users?.version, "1.0.0");
+  assert.equal(users?.description, "Accounts");
+  assert.deepEqual(users?.emits, [userCreated]);
+  assert.deepEqual(users?.defines, []);
+  assert.equal(notifications?.version, "0.0.0");
+  assert.equal(notifications?.description, undefined);
+  assert.deepEqual(notifications?.defines, [sendEmail]);
   assert.ok(Object.isFrozen(users));
 });
 
 test("Services.add accepts lists and other iterables of events and actors", () => {
   const services = new Services()
     .add("a", { emits: [userCreated], defines: new Set([sendEmail]) });
-  assert.deepEqual(services.services[0].emits, [userCreated]);
-  assert.deepEqual(services.services[0].defines, [sendEmail]);
+  assert.deepEqual(services.services[0]?.emits, [userCreated]);
+  assert.deepEqual(services.services[0]?.defines, [sendEmail]);
 });
 
 test("Services.services is a copy that later adds do not change", () => {

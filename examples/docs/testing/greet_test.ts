@@ -25,5 +25,5 @@ test("greet-user greets each user once and gives up on a nameless one", async ()
 
   assert.deepEqual(sent, ["hello, Ada"]);
   assert.equal(errors.length, 1);
-  assert.match(errors[0], /terminated/); // UnrecoverableError: no retry
+  assert.match(errors[0] ?? "", /terminated/); // UnrecoverableError: no retry
 });

@@ -40,7 +40,7 @@ export interface Host {
    * Send a message; `transfer` moves buffers to a Web Worker instead of copying.
    * @throws when the message cannot be cloned
    */
-  send(message: ToWorker, transfer?: Transferable[]): void;
+  send(message: ToWorker, transfer?: ArrayBuffer[]): void;
   /** Tell the worker that job `id`'s signal aborted (Web Workers; a no-op for processes). */
   abort(id: number, kind: AbortKind): void;
   /** Stop the worker at once; resolves when it is gone. */
@@ -50,7 +50,7 @@ export interface Host {
 /** How to start hosts. */
 export interface HostOptions {
   /** Extra arguments for the runtime that runs worker processes, before the entry script. */
-  readonly processArgs?: readonly string[];
+  readonly processArgs?: readonly string[] | undefined;
 }
 
 const threadEntry = new URL("./_worker_main.ts", import.meta.url);

@@ -70,7 +70,7 @@ export type FromWorker = DoneReply | ExitNotice | ProgressNotice;
 export interface ErrorData {
   readonly name: string;
   readonly message: string;
-  readonly stack?: string;
+  readonly stack?: string | undefined;
   /** `RetryLaterError.delay`. */
   readonly delay?: number;
   readonly cause?: ErrorData;

@@ -56,7 +56,7 @@ interface Job {
   readonly id: number;
   readonly actor: string;
   settle(message: FromWorker & { type: "done" }): void;
-  progress?(json: string): void;
+  progress: ((json: string) => void) | undefined;
   crash(error: WorkerCrashError): void;
 }
 
@@ -172,7 +172,7 @@ export class WorkerPool {
       slot.runningId = id;
       signal.addEventListener("abort", onAbort, { once: true });
       let message = task.message;
-      const transfer: Transferable[] = [];
+      const transfer: ArrayBuffer[] = [];
       if (this.kind === "thread" && message instanceof Uint8Array) {
         // Our own copy (the received bytes may share a buffer with other messages), moved.
         const copy = new Uint8Array(message);
