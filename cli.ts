@@ -7,6 +7,7 @@
  * ```sh
  * walnats status --server nats://localhost:4222 --max-dead 0   # a deploy gate
  * walnats dead-letters redrive --actor send-welcome --dry-run
+ * walnats dashboard --port 4280 --allow-redrive                # a live page, until interrupted
  * deno run -A jsr:@walnats/walnats/cli asyncapi ./services.ts > asyncapi.json
  * deno run -A jsr:@walnats/walnats/cli d2 ./services.ts | d2 - arch.svg
  * bun cli.ts mermaid ./services.ts --direction down
@@ -34,6 +35,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ADMIN_USAGE, adminMain } from "./src/admin/_cli.ts";
+import { DASHBOARD_USAGE, dashboardMain } from "./src/dashboard/_cli.ts";
 import type { AsyncApiOptions } from "./src/services/asyncapi.ts";
 import type { DiagramOptions } from "./src/services/diagrams.ts";
 import type { Services } from "./src/services/services.ts";
@@ -41,6 +43,7 @@ import type { Services } from "./src/services/services.ts";
 const USAGE = `Usage: walnats <command> [arguments] [options]
 
 ${ADMIN_USAGE}
+${DASHBOARD_USAGE}
 Module commands: walnats <command> <module> [options]
   asyncapi   print the AsyncAPI 3.0 document (JSON) of all services, or of one
   d2         print a D2 diagram of services, events and actors
@@ -107,6 +110,8 @@ export async function main(
   if (args[0] === "status" || args[0] === "dead-letters") {
     return await adminMain(args[0], args.slice(1), output);
   }
+  // The dashboard runs until interrupted (SIGINT, SIGTERM).
+  if (args[0] === "dashboard") return await dashboardMain(args.slice(1), output);
   let parsed;
   try {
     parsed = parseArgs({
