@@ -28,6 +28,16 @@ export const MAX_PROGRESS_JOBS = 64;
 /**
  * A running job's latest progress, as `health()` shows it and the status subject carries
  * it (with `actor` and `event` there, and `done: true` once the job ended).
+ *
+ * @example Print the running jobs of a listener
+ * ```ts
+ * import type { ConnectedActors, RunningJobProgress } from "@walnats/walnats";
+ *
+ * const line = (job: RunningJobProgress): string =>
+ *   `#${job.seq} attempt ${job.attempt}: ${JSON.stringify(job.progress)}`;
+ * const print = (actors: ConnectedActors): void =>
+ *   Object.values(actors.health().actors).forEach((a) => a.progress.map(line).forEach(console.info));
+ * ```
  */
 export interface RunningJobProgress {
   /** The message's stream sequence. */

@@ -95,11 +95,15 @@ export interface Dashboard extends AsyncDisposable {
  * ```
  */
 export interface DashboardSnapshot {
+  /** The admin status (as `walnats status --json` prints it). */
   readonly status: Status;
   /** Per-second rates since the previous status (`null` for the first). */
   readonly rates: Rates | null;
+  /** The dead letters, at most `deadLetterLimit`, without their payload bytes. */
   readonly deadLetters: readonly Omit<DeadLetterEntry, "payload">[];
+  /** Running jobs that reported progress, the longest running first. */
   readonly jobs: readonly DashboardJob[];
+  /** Whether the page may redrive. */
   readonly allowRedrive: boolean;
 }
 
