@@ -15,7 +15,7 @@ import { Healer, sleep } from "./_healing.ts";
 import { checkHeartbeatOptions, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
-import type { RunningJobProgress } from "./job_progress.ts";
+import { MAX_PROGRESS_JOBS, type RunningJobProgress } from "./job_progress.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
 
 /**
@@ -149,8 +149,8 @@ export interface Health {
         readonly lastError?: string;
       };
       /**
-       * Running jobs that reported progress (`job.progress()`), with their latest value
-       * (at most 64, the earliest first).
+       * Running jobs that reported progress (`job.progress()`), with their latest value,
+       * in the order they first reported (at most 64 in one `health()`, all actors together).
        */
       readonly progress: readonly RunningJobProgress[];
     }>
@@ -346,8 +346,11 @@ class ConnectedActorsImpl implements ConnectedActors {
     let running = 0;
     let healing = false;
     const listening = this.#listening;
+    let budget = MAX_PROGRESS_JOBS;
     for (const r of listening?.runners ?? []) {
       const record = listening!.healer.record(r);
+      const progress = r.progress(budget);
+      budget -= progress.length;
       healing ||= record.state !== "ok";
       actors[r.actor.name] = {
         running: r.running,
@@ -358,7 +361,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         lastPull: r.lastPull,
         lastActivity: r.lastActivity,
         healing: record,
-        progress: r.progress(),
+        progress,
       };
       running += r.running;
     }

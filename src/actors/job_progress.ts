@@ -22,7 +22,11 @@ export const PROGRESS_INTERVAL = 200;
  */
 export const PROGRESS_SUBJECT = "$WALNATS.progress";
 
-/** Kept in `health()` per actor: the most recently started jobs that reported progress. */
+/**
+ * At most this many jobs' progress in one `health()`, all actors together (the earliest
+ * started first): the listener's heartbeat carries `health()`, and 64 values of at most
+ * 1 KiB keep it far below the server's message size limit.
+ */
 export const MAX_PROGRESS_JOBS = 64;
 
 /**
@@ -183,11 +187,14 @@ export class ProgressBoard {
     return job;
   }
 
-  /** The running jobs' latest progress (at most {@linkcode MAX_PROGRESS_JOBS}). */
-  snapshot(): RunningJobProgress[] {
+  /**
+   * The running jobs' latest progress, in the order they first reported.
+   * @param limit at most this many
+   */
+  snapshot(limit: number): RunningJobProgress[] {
     const out: RunningJobProgress[] = [];
     for (const job of this.jobs) {
-      if (out.length === MAX_PROGRESS_JOBS) break;
+      if (out.length >= limit) break;
       out.push({
         seq: job.seq,
         attempt: job.attempt,

@@ -171,9 +171,12 @@ export class ActorRunner {
     });
   }
 
-  /** The latest progress of running jobs that reported some. */
-  progress(): RunningJobProgress[] {
-    return this.#board.snapshot();
+  /**
+   * The latest progress of running jobs that reported some.
+   * @param limit at most this many
+   */
+  progress(limit: number): RunningJobProgress[] {
+    return limit > 0 ? this.#board.snapshot(limit) : [];
   }
 
   /** Messages requested from the server and not yet delivered. */

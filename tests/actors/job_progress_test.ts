@@ -219,3 +219,37 @@ test("request rejects an onProgress that is not a function", async () => {
     /onProgress must be a function, got number/,
   );
 });
+
+test("health() carries at most 64 running jobs' progress, in the order they first reported", async () => {
+  await using server = await startNatsServer();
+  const event = new Event(uniqueName("progress"), Steps);
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const actor = new Actor(uniqueName("many"), event, async (message, job) => {
+    job.progress(message.steps);
+    await gate;
+  }, { maxJobs: 80 });
+  await using events = await new Events(event).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(actor).connect(server.url);
+  await conn.register();
+  for (let i = 1; i <= 70; i++) await events.emit(event, { steps: i, pause: 0 }, { sync: true });
+  const controller = new AbortController();
+  const done = conn.listen({
+    logger: quiet,
+    maxJobs: 80,
+    heartbeat: false,
+    signal: controller.signal,
+  });
+  try {
+    await until(() => conn.health().running === 70, 10_000, "70 running jobs");
+    await until(() => (conn.health().actors[actor.name]?.progress.length ?? 0) === 64);
+    const progress = conn.health().actors[actor.name]!.progress;
+    assert.equal(progress.length, 64);
+    assert.deepEqual(progress.map((p) => p.progress), progress.map((p) => p.seq));
+  } finally {
+    release();
+    controller.abort();
+    await done;
+  }
+});

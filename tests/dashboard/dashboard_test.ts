@@ -3,10 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { startNatsServer } from "../../testing.ts";
+import * as v from "valibot";
+import { startNatsCluster, startNatsServer } from "../../testing.ts";
+import { Actor, Actors, Event, Events } from "../../mod.ts";
 import { type DashboardSnapshot, serveDashboard } from "../../admin.ts";
 import { quiet, system } from "./_setup.ts";
-import { until } from "../_helpers.ts";
+import { uniqueName, until } from "../_helpers.ts";
 
 async function snapshot(url: string): Promise<DashboardSnapshot> {
   const response = await fetch(new URL("api/status", url));
@@ -214,4 +216,67 @@ test("serveDashboard checks its options and says when the port is taken", async 
     serveDashboard(server.url, { port: first.port, logger: quiet }),
     new RegExp(`Cannot serve the dashboard on 127\\.0\\.0\\.1:${first.port}`),
   );
+});
+
+test("the dashboard on one node of a 3-node cluster sees backlog, instances and progress from another", async () => {
+  await using cluster = await startNatsCluster(3);
+  const [a, , c] = cluster.urls as [string, string, string];
+  const e = new Event(uniqueName("order"), v.number(), { limits: { replicas: 3 } });
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const worker = new Actor("worker", e, async (n, job) => {
+    job.progress(n);
+    await gate;
+  });
+  await using events = await new Events(e).connect(a);
+  await until(
+    async () => {
+      try {
+        await events.register();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    "the cluster's JetStream",
+  );
+  await using actors = await new Actors(worker).connect(a);
+  await actors.register();
+  await events.emit(e, 40, { sync: true });
+  await events.emit(e, 41, { sync: true });
+  await using dashboard = await serveDashboard(c, { port: 0, interval: 200, logger: quiet });
+  let snap = await snapshot(dashboard.url);
+  await until(
+    async () => {
+      snap = await snapshot(dashboard.url);
+      return snap.status.actors[0]?.pending === 2 && snap.status.events[0]?.cluster !== undefined;
+    },
+    20_000,
+    "the backlog and the stream's cluster",
+  );
+  const controller = new AbortController();
+  const done = actors.listen({
+    logger: quiet,
+    heartbeat: { interval: 200 },
+    shutdownGrace: 100,
+    signal: controller.signal,
+  });
+  try {
+    await until(
+      async () => {
+        snap = await snapshot(dashboard.url);
+        return snap.jobs.length === 2 && snap.status.actors[0]?.instances.length === 1;
+      },
+      20_000,
+      "two running jobs' progress and the instance, from another node",
+    );
+    assert.deepEqual(snap.jobs.map((j) => j.progress).sort(), [40, 41]);
+    assert.equal(snap.status.actors[0]?.pending, 0);
+    assert.equal(snap.status.actors[0]?.inFlight, 2);
+  } finally {
+    release();
+    controller.abort();
+    await done;
+  }
 });
