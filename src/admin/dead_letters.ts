@@ -367,7 +367,8 @@ export class DeadLetters {
     if (!letter.event) throw new Error("the dead letter does not name its event");
     const h = natsHeaders();
     for (const [key, values] of letter.headers) {
-      if (key.toLowerCase() === MSG_ID.toLowerCase()) continue;
+      // JetStream's own headers (the original uid, publish expectations) do not carry over.
+      if (key.toLowerCase().startsWith("nats-")) continue;
       for (const value of values) h.append(key, value);
     }
     h.set(MSG_ID, redriveUid(stream, msg));
