@@ -24,9 +24,10 @@ test("Admin.status shows each event's stream and each actor's backlog and dead l
   await events.register();
   await using actors = await new Actors(ship, bill).connect(server.url);
   await actors.register();
-  // A stream that is not walnats' (two subjects) stays out.
+  // Streams that are not walnats' (two subjects; one not named after its subject) stay out.
   const jsm = await jetstreamManager(events.connection);
   await jsm.streams.add({ name: "foreign", subjects: ["foreign.a", "foreign.b"] });
+  await jsm.streams.add({ name: "audit", subjects: ["audit.log"] }); // not named after it
   for (const n of [1, 2, -1]) await events.emit(e, { n }, { sync: true });
 
   await using admin = await connectAdmin(server.url);
