@@ -94,7 +94,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
   "values"
 ];
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 /**
  * Run `status` or `dead-letters` (`command`) with the rest of the arguments.
@@ -178,7 +178,7 @@ function check(command: string, values: Values, positionals: readonly string[]):
   }
 }
 
-function connectionOptions(values: Values): ConnectionOptions {
+export function connectionOptions(values: Values): ConnectionOptions {
   const servers = (values.server ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222")
     .split(",").map((s) => s.trim()).filter(Boolean);
   const options: ConnectionOptions = { servers, name: "walnats-cli" };
@@ -202,7 +202,7 @@ function connectionOptions(values: Values): ConnectionOptions {
 }
 
 /** Events and actors a module exports (registries or single values), duck-typed. */
-async function load(specifier: string): Promise<AdminOptions> {
+export async function load(specifier: string): Promise<AdminOptions> {
   const url = /^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)
     ? specifier
     : pathToFileURL(resolve(process.cwd(), specifier)).href;
