@@ -61,7 +61,7 @@ status:
 
 dead-letters:
   --actor NAME  --event NAME  --reason REASON   which dead letters
-  --limit N           at most N
+  --limit N           at most N (list: 100 unless given)
   --dry-run           redrive, retry: say what would be done, change nothing
   --all               purge: every dead letter of every actor
   --json              print JSON (redrive, retry: { "redriven": N, ... })
@@ -95,6 +95,9 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 ];
 
 export class UsageError extends Error {}
+
+/** How many dead letters `dead-letters list` shows without --limit. */
+const LIST_LIMIT = 100;
 
 /**
  * Run `status` or `dead-letters` (`command`) with the rest of the arguments.
@@ -410,7 +413,15 @@ async function deadLetters(
   switch (sub) {
     case "list": {
       needs(0);
-      const letters = await admin.deadLetters.list(filter);
+      // A listing is for reading: the first 100 unless told (one more tells whether there are).
+      const limit = filter.limit ?? LIST_LIMIT;
+      const found = await admin.deadLetters.list({ ...filter, limit: limit + 1 });
+      const letters = found.slice(0, limit);
+      if (found.length > limit) {
+        output.stderr(
+          `walnats: showing the first ${limit} dead letters; there are more (--limit N)\n`,
+        );
+      }
       if (values.json) json(letters.map(entryJson));
       else {
         output.stdout(

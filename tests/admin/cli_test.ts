@@ -227,6 +227,11 @@ test("cli dead-letters list, show, redrive --json and retry", async () => {
   assert.equal(list.code, 0, list.stderr);
   const letters = JSON.parse(list.stdout);
   assert.deepEqual(letters.map((d: { seq: number }) => d.seq), [1, 2, 3]);
+  assert.equal(list.stderr, "");
+  const two = await cli("dead-letters", "list", "--limit", "2", "--server", server.url);
+  assert.match(two.stdout, /^SEQ\s+ACTOR/);
+  assert.equal(two.stdout.trim().split("\n").length, 3, "a header and two dead letters");
+  assert.match(two.stderr, /showing the first 2 dead letters; there are more/);
   assert.equal(letters[0].reason, "unrecoverable");
   assert.equal(letters[0].payloadText, '{"n":-1}');
 
