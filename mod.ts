@@ -49,7 +49,11 @@ export { StatsdMiddleware } from "./src/middlewares/statsd.ts";
 export { TextLog } from "./src/middlewares/text_log.ts";
 export { aesGcm } from "./src/serializers/aes_gcm.ts";
 export { bytesSerializer } from "./src/serializers/bytes.ts";
-export { dateTimeSerializer } from "./src/serializers/date_time.ts";
+export {
+  dateTimeSerializer,
+  dateTimeSerializerOf,
+  parseDateTime,
+} from "./src/serializers/date_time.ts";
 export { fernet } from "./src/serializers/fernet.ts";
 export { gzip } from "./src/serializers/gzip.ts";
 export { hmac } from "./src/serializers/hmac.ts";
@@ -120,6 +124,7 @@ export type { SentryCaptureContext, SentryClient } from "./src/middlewares/sentr
 export type { StatsdOptions } from "./src/middlewares/statsd.ts";
 export type { TextLogOptions } from "./src/middlewares/text_log.ts";
 export type { AesGcmKeys } from "./src/serializers/aes_gcm.ts";
+export type { DateTimeOptions } from "./src/serializers/date_time.ts";
 export type { FernetOptions } from "./src/serializers/fernet.ts";
 export type { GzipOptions } from "./src/serializers/gzip.ts";
 export type { HmacHash, HmacOptions } from "./src/serializers/hmac.ts";

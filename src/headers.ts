@@ -1,6 +1,6 @@
 /**
  * The wire protocol's headers, written by emit/request and read by actors.
- * Compatible with the Python walnats (DESIGN §2).
+ * Compatible with the Python walnats (docs/python.md).
  *
  * @module
  */
@@ -15,6 +15,12 @@ export const TRACE = "Walnats-Trace";
 export const DELAY = "Walnats-Delay";
 /** Inbox subject for request/response (JetStream owns the message's reply subject). */
 export const REPLY = "Walnats-Reply";
+/**
+ * Set by walnats for Deno and Bun on a request: the caller understands a give-up reply
+ * ({@linkcode RESPONSE_ERROR}). The Python walnats neither sets nor reads it, and decodes any
+ * reply as the response, so an actor sends the give-up reply only to callers that set it.
+ */
+export const ACCEPT_ERROR = "Walnats-Accept-Error";
 
 /** What emit puts into headers. */
 export interface HeaderFields {
@@ -37,16 +43,25 @@ export function buildHeaders(fields: HeaderFields): MsgHdrs | undefined {
     reply === undefined && meta === undefined
   ) return undefined;
   const h = natsHeaders();
+  let cloudEventId: string | undefined;
   if (meta !== undefined) {
-    const pairs = "headers" in meta && typeof meta.headers === "function"
+    const cloudEvent = "headers" in meta && typeof meta.headers === "function";
+    if (cloudEvent) cloudEventId = (meta as CloudEvent).attributes.id;
+    const pairs = cloudEvent
       ? (meta as CloudEvent).headers()
       : Object.entries(meta as Record<string, string>);
     for (const [name, value] of pairs) h.set(name, value);
   }
-  if (uid !== undefined) h.set(MSG_ID, uid);
+  // As the Python walnats does: without a uid, a CloudEvent's id is the dedup id, so that
+  // re-sending the same CloudEvent stores it once.
+  const id = uid ?? cloudEventId;
+  if (id !== undefined) h.set(MSG_ID, id);
   if (traceId !== undefined) h.set(TRACE, traceId);
   if (delayUntil !== undefined) h.set(DELAY, formatDelay(delayUntil));
-  if (reply !== undefined) h.set(REPLY, reply);
+  if (reply !== undefined) {
+    h.set(REPLY, reply);
+    h.set(ACCEPT_ERROR, "1");
+  }
   return h;
 }
 

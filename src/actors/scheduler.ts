@@ -11,7 +11,7 @@ import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { validate } from "../events/schema.ts";
 import { JobTimeoutError } from "../errors.ts";
-import { parseDelay, REPLY, TRACE } from "../headers.ts";
+import { ACCEPT_ERROR, parseDelay, REPLY, TRACE } from "../headers.ts";
 import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
 import type {
   Actor,
@@ -738,9 +738,12 @@ export class ActorRunner {
         (actor.deadLetters ? ` (dead letter in "${actor.deadLetters.name}")` : ""),
       { error },
     );
-    // A request's message was terminated: no response will come, so tell the caller now.
+    // A request's message was terminated: no response will come, so tell the caller now,
+    // if it reads the give-up reply. A Python caller decodes any reply as the response (an
+    // empty one is a decode error, or b"" for a bytes response); it gets nothing and times
+    // out, as with a Python actor, which never answers a failed request.
     const inbox = delivery.headers?.get(REPLY);
-    if (actor.event.response && inbox) {
+    if (actor.event.response && inbox && delivery.headers?.get(ACCEPT_ERROR)) {
       const text = error instanceof Error ? error.message || error.name : String(error);
       sendResponseError(this.#deps.nc, inbox, text);
     }

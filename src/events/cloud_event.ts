@@ -34,7 +34,11 @@ export interface CloudEventAttributes {
   readonly dataschema?: string;
   /** The subject of the event within the source. */
   readonly subject?: string;
-  /** When the event happened. Written as ISO 8601 UTC without milliseconds when they are zero. */
+  /**
+   * When the event happened. Written as the Python walnats writes it: ISO 8601 UTC with
+   * microseconds when there is a fraction, e.g. `2026-12-03T03:49:18.001000Z`, else
+   * `2026-12-03T03:49:18Z`.
+   */
   readonly time?: Date;
   /** Extension attributes (lowercase alphanumeric names). */
   readonly extensions?: Readonly<Record<string, string>>;
@@ -43,8 +47,20 @@ export interface CloudEventAttributes {
 const attributeName = /^[a-z0-9]{1,20}$/;
 
 /**
+ * `ce-time` as the Python walnats writes it (`f"{time.isoformat()}Z"` of a naive UTC
+ * `datetime`): seconds, then six fraction digits only when the fraction is not zero.
+ */
+function formatTime(time: Date): string {
+  const iso = time.toISOString(); // 2026-12-03T03:49:18.001Z
+  const ms = time.getUTCMilliseconds();
+  return `${iso.slice(0, iso.length - 5)}${ms === 0 ? "" : `.${String(ms).padStart(3, "0")}000`}Z`;
+}
+
+/**
  * CloudEvents 1.0 metadata for `emit({ meta })`. The attributes travel as
- * `ce-<attribute>` NATS headers, as the Python walnats writes them.
+ * `ce-<attribute>` NATS headers, as the Python walnats writes them; without a `uid`, the
+ * event's `id` is also the message's dedup id (`Nats-Msg-Id`), as in the Python walnats, so
+ * emitting the same CloudEvent twice within the stream's duplicate window stores it once.
  *
  * @example Emit with CloudEvents metadata
  * ```ts
@@ -96,7 +112,7 @@ export class CloudEvent {
     if (a.datacontenttype) headers.push(["ce-datacontenttype", a.datacontenttype]);
     if (a.dataschema) headers.push(["ce-dataschema", a.dataschema]);
     if (a.subject) headers.push(["ce-subject", a.subject]);
-    if (a.time) headers.push(["ce-time", a.time.toISOString().replace(".000Z", "Z")]);
+    if (a.time) headers.push(["ce-time", formatTime(a.time)]);
     for (const [name, value] of Object.entries(a.extensions ?? {})) {
       headers.push([`ce-${name}`, value]);
     }

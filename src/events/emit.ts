@@ -24,7 +24,8 @@ import { type StandardSchemaV1, unwrap } from "./schema.ts";
 export interface EmitOptions {
   /**
    * Deduplication id (`Nats-Msg-Id`): a second message with the same uid within the
-   * stream's duplicate window is dropped by the server.
+   * stream's duplicate window is dropped by the server. Without it, a `CloudEvent` in
+   * `meta` gives its `id` (as the Python walnats does).
    */
   readonly uid?: string;
   /** Trace id carried to the actor (`Walnats-Trace`). */

@@ -8,7 +8,11 @@
 import { ValidationError } from "../errors.ts";
 import type { Serializer } from "../serializers/serializer.ts";
 import { bytesSerializer } from "../serializers/bytes.ts";
-import { dateTimeSerializer } from "../serializers/date_time.ts";
+import {
+  type DateTimeOptions,
+  dateTimeSerializer,
+  dateTimeSerializerOf,
+} from "../serializers/date_time.ts";
 import { textSerializer } from "../serializers/text.ts";
 
 /**
@@ -199,19 +203,28 @@ export function text(): WalnatsSchema<string> {
 
 /**
  * A schema for date-time events: the payload is a bare ISO 8601 string (not
- * JSON-quoted), as the Python walnats' `datetime` events.
+ * JSON-quoted), as the Python walnats' `datetime` events. Written as UTC with `+00:00`;
+ * read with any offset, and without one (Python's `datetime.now()`, the Python Clock's
+ * ticks) as `options.naive` says: UTC by default.
  *
  * @example A date-time event
  * ```ts
  * import { dateTime, Event } from "@walnats/walnats";
  *
  * const dayPassed = new Event("day-passed", dateTime());
+ * // Ticks of a Python Clock on a host whose time zone is this host's:
+ * const minutePassed = new Event("minute-passed", dateTime({ naive: "local" }));
  * ```
  *
+ * @param options how to read a date-time without a time zone
  * @returns a schema for valid `Date` messages
+ * @throws {TypeError} when `naive` is not `"utc"`, `"local"` or `"reject"`
  */
-export function dateTime(): WalnatsSchema<Date> {
-  return schemaOf(dateTimeSerializer, (value) => {
+export function dateTime(options: DateTimeOptions = {}): WalnatsSchema<Date> {
+  const serializer = options.naive === undefined
+    ? dateTimeSerializer
+    : dateTimeSerializerOf(options);
+  return schemaOf(serializer, (value) => {
     if (!(value instanceof Date)) return `Expected a Date, got ${kind(value)}`;
     return Number.isNaN(value.getTime()) ? "Expected a valid Date, got Invalid Date" : undefined;
   });

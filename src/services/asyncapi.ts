@@ -5,7 +5,7 @@
  */
 import type { Actor } from "../actors/actor.ts";
 import type { Event } from "../events/event.ts";
-import { DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
+import { ACCEPT_ERROR, DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
 import { type JsonSchema, rebaseRefs, toJsonSchema } from "./_json_schema.ts";
 import type { Service } from "./service.ts";
 
@@ -194,7 +194,8 @@ function addEvent(doc: AsyncApiDocument, event: Event<unknown, unknown>): void {
       properties: {
         [RESPONSE_ERROR]: {
           type: "string",
-          description: "Set, with an empty payload, when the actor could not produce a response",
+          description: "Set, with an empty payload, when the actor could not produce a response " +
+            `(sent only to requests with ${ACCEPT_ERROR})`,
         },
       },
     },
@@ -246,6 +247,12 @@ function headersTrait(): AsyncApiObject {
         [REPLY]: {
           type: "string",
           description: "Inbox for the response, on requests of request/response events",
+        },
+        [ACCEPT_ERROR]: {
+          type: "string",
+          const: "1",
+          description: `Set on a request whose caller reads the ${RESPONSE_ERROR} reply ` +
+            "of an actor that gave up; other callers get no reply then",
         },
       },
     },

@@ -11,6 +11,7 @@ import {
   gzip,
   jsonSerializer,
   msgpack,
+  parseDateTime,
   text,
   textSerializer,
   typed,
@@ -104,7 +105,7 @@ test("serializers encode the wire formats of the Python walnats", async () => {
   const date = new Date(Date.UTC(2024, 10, 22, 18, 30, 5, 250));
   assert.equal(
     new TextDecoder().decode(enc(dateTimeSerializer.encode(date))),
-    "2024-11-22T18:30:05.250Z",
+    "2024-11-22T18:30:05.250+00:00",
   );
   const back = await dateTimeSerializer.decode(
     new TextEncoder().encode("2024-11-22T19:30:05.25+01:00"),
@@ -114,6 +115,23 @@ test("serializers encode the wire formats of the Python walnats", async () => {
     () => dateTimeSerializer.decode(new TextEncoder().encode('"2024-11-22"')),
     /date-time/,
   );
+  // What Python's isoformat() writes, and the edges of the calendar and clock.
+  const iso = (text: string) => parseDateTime(text).toISOString();
+  assert.equal(iso("2024-11-22T18:30:05.250999"), "2024-11-22T18:30:05.250Z");
+  assert.equal(iso("2024-11-22T18:30"), "2024-11-22T18:30:00.000Z");
+  assert.equal(iso("2024-11-22 18:30:05-0130"), "2024-11-22T20:00:05.000Z");
+  assert.equal(iso("2024-11-22T18:30:05+00:00:30"), "2024-11-22T18:29:35.000Z");
+  assert.equal(iso("2024-02-29"), "2024-02-29T00:00:00.000Z");
+  assert.equal(iso("0099-01-01T00:00:00Z"), "0099-01-01T00:00:00.000Z");
+  for (const bad of ["2023-02-29", "2024-13-01", "2024-11-22T24:00", "2024-11-22T18:60"]) {
+    assert.throws(() => parseDateTime(bad), RangeError, bad);
+  }
+  assert.throws(() => parseDateTime("2024-11-22T18:30:05+24:00"), /no such time zone offset/);
+  assert.throws(
+    () => parseDateTime("2024-11-22T18:30", { naive: "reject" }),
+    /Invalid date-time "2024-11-22T18:30": no time zone/,
+  );
+  assert.throws(() => dateTime({ naive: "utc " as "utc" }), /expected "utc", "local" or "reject"/);
   assert.throws(
     () => jsonSerializer.decode(new Uint8Array([0x7b, 0xff])),
     /Serializer "json" failed/,

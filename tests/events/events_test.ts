@@ -200,7 +200,7 @@ test("ConnectedEvents.emit writes CloudEvent and plain meta headers", async () =
   assert.equal(
     new TextDecoder().decode((a.header as MsgHdrsImpl).encode()),
     "NATS/1.0\r\nce-id: hi123\r\nce-source: /sensors/tn-123\r\nce-type: com.example.alert\r\n" +
-      "ce-specversion: 1.0\r\n\r\n",
+      "ce-specversion: 1.0\r\nNats-Msg-Id: hi123\r\n\r\n",
   );
   const b = (await jsm.streams.getMessage(e.streamName, { seq: 2 }))!;
   assert.equal(b.header.get("X-Tenant"), "acme");

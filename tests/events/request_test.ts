@@ -293,7 +293,7 @@ test(
 );
 
 test(
-  "Actor with a response tells a raw requester that its message cannot be decoded",
+  "Actor with a response tells a raw requester that accepts the give-up reply that its message cannot be decoded",
   async () => {
     await using server = await startNatsServer();
     const e = adder();
@@ -304,6 +304,7 @@ test(
     const sub = nc.subscribe(inbox, { max: 1 });
     const h = natsHeaders();
     h.set("Walnats-Reply", inbox);
+    h.set("Walnats-Accept-Error", "1");
     await jetstream(nc).publish(e.name, encoder.encode('{"a":"five"}'), { headers: h });
     const timer = setTimeout(() => sub.unsubscribe(), 10_000);
     const reasons: string[] = [];
@@ -363,7 +364,10 @@ test("ConnectedEvents.request is answered by a raw nats.js responder reading Wal
   const { data, headers, reply, jsReply } = seen[0] ?? assert.fail("the request reached no stream");
   assert.equal(data, '{"a":20,"b":22}');
   assert.match(reply, /^_INBOX\.[A-Za-z0-9]+\.[a-z0-9]+$/);
-  assert.equal(headers, `NATS/1.0\r\nWalnats-Reply: ${reply}\r\n\r\n`);
+  assert.equal(
+    headers,
+    `NATS/1.0\r\nWalnats-Reply: ${reply}\r\nWalnats-Accept-Error: 1\r\n\r\n`,
+  );
   // JetStream owns the message's own reply subject (the ack): hence the header.
   assert.match(jsReply, /^\$JS\.ACK\./);
   assert.equal((await jsm.consumers.info(e.streamName, "raw")).num_ack_pending, 0);
