@@ -107,8 +107,8 @@ export const RESPONSE_ERROR = "Walnats-Error";
 export const PROGRESS = "Walnats-Progress";
 
 /**
- * On a request: the caller accepts progress messages on its inbox. Progress goes only to
- * callers that say so, since others (the Python walnats) take the first message on the
- * inbox as the response.
+ * Set by walnats for Deno and Bun on a request whose caller passed `onProgress`: it tells
+ * {@linkcode PROGRESS} messages from the response. Progress goes only to callers that set
+ * it, since others (the Python walnats) take the first message on the inbox as the response.
  */
-export const PROGRESS_ACCEPT = "Walnats-Progress-Accept";
+export const ACCEPT_PROGRESS = "Walnats-Accept-Progress";

@@ -1,4 +1,4 @@
-// Samples of docs/dashboard.md (type-checked with `deno check examples/`).
+// Samples of docs/operating.md (type-checked with `deno check examples/`).
 // #region serve
 import { serveDashboard } from "@walnats/walnats/admin";
 

@@ -1,4 +1,4 @@
-// Samples of job progress in docs/actors.md, docs/request-response.md and docs/dashboard.md
+// Samples of job progress in docs/actors.md, docs/request-response.md and docs/operating.md
 // (type-checked with `deno check examples/`).
 import * as v from "valibot";
 import {

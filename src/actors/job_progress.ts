@@ -8,7 +8,7 @@
  * @module
  */
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { PROGRESS, PROGRESS_ACCEPT, REPLY } from "../headers.ts";
+import { ACCEPT_PROGRESS, PROGRESS, REPLY } from "../headers.ts";
 import type { ProgressValue } from "../progress.ts";
 import type { JobMetadata } from "./actor.ts";
 import type { JobControl } from "./job_control.ts";
@@ -179,7 +179,7 @@ export class ProgressBoard {
     headers: MsgHdrs | undefined,
     started: number,
   ): JobProgress {
-    const inbox = headers?.has(PROGRESS_ACCEPT) ? headers.get(REPLY) || undefined : undefined;
+    const inbox = headers?.has(ACCEPT_PROGRESS) ? headers.get(REPLY) || undefined : undefined;
     const now = performance.now();
     const startedAt = Date.now() - (Number.isNaN(started) ? 0 : now - started);
     const job = new JobProgress(this, metadata.streamSeq, attempt, Math.round(startedAt), inbox);

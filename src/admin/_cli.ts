@@ -53,6 +53,7 @@ Connection (every admin command):
 status:
   --json              print the status as JSON (with --watch: one JSON line per refresh)
   --watch             redraw every --interval ms, with rates per second, until interrupted
+                      (while the server cannot be reached it says so and keeps trying)
   --interval MS       refresh period of --watch (default: 2000)
   --wait MS           how long to wait for running listeners to answer (default: 500)
   --max-dead N        exit 1 when more than N dead letters are stored
@@ -61,7 +62,7 @@ status:
 
 dead-letters:
   --actor NAME  --event NAME  --reason REASON   which dead letters
-  --limit N           at most N
+  --limit N           at most N (list: 100 unless given)
   --dry-run           redrive, retry: say what would be done, change nothing
   --all               purge: every dead letter of every actor
   --json              print JSON (redrive, retry: { "redriven": N, ... })
@@ -95,6 +96,9 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 ];
 
 export class UsageError extends Error {}
+
+/** How many dead letters `dead-letters list` shows without --limit. */
+const LIST_LIMIT = 100;
 
 /**
  * Run `status` or `dead-letters` (`command`) with the rest of the arguments.
@@ -181,7 +185,8 @@ function check(command: string, values: Values, positionals: readonly string[]):
 export function connectionOptions(values: Values): ConnectionOptions {
   const servers = (values.server ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222")
     .split(",").map((s) => s.trim()).filter(Boolean);
-  const options: ConnectionOptions = { servers, name: "walnats-cli" };
+  // Keep reconnecting (watch, dashboard); a first connection that fails still fails at once.
+  const options: ConnectionOptions = { servers, name: "walnats-cli", maxReconnectAttempts: -1 };
   if (values.user !== undefined) {
     options.user = values.user;
     if (values.password !== undefined) options.pass = values.password;
@@ -260,13 +265,36 @@ async function status(admin: Admin, values: Values, output: Output): Promise<num
   let code: number = EXIT.ok;
   try {
     let previous: Status | undefined;
-    for await (const s of admin.watch({ interval, signal: stop.signal })) {
-      const r = previous ? rates(previous, s) : undefined;
-      if (values.json) output.stdout(JSON.stringify({ ...s, rates: r ?? null }) + "\n");
-      // Home, clear to the end: the table redraws in place.
-      else output.stdout(`\x1b[H\x1b[J${renderStatus(s, r, maxDead)}`);
-      code = verdict(s);
-      previous = s;
+    while (!stop.signal.aborted) {
+      try {
+        for await (const s of admin.watch({ interval, signal: stop.signal })) {
+          const r = previous ? rates(previous, s) : undefined;
+          if (values.json) output.stdout(JSON.stringify({ ...s, rates: r ?? null }) + "\n");
+          // Home, clear to the end: the table redraws in place.
+          else output.stdout(`\x1b[H\x1b[J${renderStatus(s, r, maxDead)}`);
+          code = verdict(s);
+          previous = s;
+        }
+      } catch (error) {
+        // The server went away (restart, failover): say so, keep the last table's place, and
+        // try again next interval; the connection reconnects by itself.
+        const line = `cannot read the status (${new Date().toISOString()}): ${
+          message(error)
+        }; retrying every ${interval} ms`;
+        if (values.json) output.stdout(JSON.stringify({ error: line }) + "\n");
+        else output.stdout(`\x1b[H\x1b[J${line}\n`);
+        code = EXIT.server;
+        previous = undefined;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, interval);
+          function done() {
+            clearTimeout(timer);
+            stop.signal.removeEventListener("abort", done);
+            resolve();
+          }
+          stop.signal.addEventListener("abort", done, { once: true });
+        });
+      }
     }
   } finally {
     process.off("SIGINT", onSignal);
@@ -410,7 +438,15 @@ async function deadLetters(
   switch (sub) {
     case "list": {
       needs(0);
-      const letters = await admin.deadLetters.list(filter);
+      // A listing is for reading: the first 100 unless told (one more tells whether there are).
+      const limit = filter.limit ?? LIST_LIMIT;
+      const found = await admin.deadLetters.list({ ...filter, limit: limit + 1 });
+      const letters = found.slice(0, limit);
+      if (found.length > limit) {
+        output.stderr(
+          `walnats: showing the first ${limit} dead letters; there are more (--limit N)\n`,
+        );
+      }
       if (values.json) json(letters.map(entryJson));
       else {
         output.stdout(

@@ -1,7 +1,8 @@
 /**
  * Reading a stored dead letter, whichever format wrote it: the current one (the original
- * payload byte for byte, the original headers plus `Walnats-Dead-*`) and the first one
- * (a JSON body with the payload in base64). The one place that knows the formats.
+ * payload byte for byte, the original headers plus `Walnats-Dead-*`, the original's
+ * `Nats-*` headers renamed `Walnats-Dead-Nats-*`) and the first one (a JSON body with the
+ * payload in base64). The one place that knows the formats.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { DEAD_LETTER_HEADERS, type DeadLetterReason } from "../actors/dead_lette
 /** The headers of the current format beyond the first one's. */
 const TIMESTAMP = "Walnats-Dead-Timestamp";
 const DEAD = "walnats-dead-";
+const DEAD_NATS = "walnats-dead-nats-";
 
 /** A dead letter as read from its stream. */
 export interface ReadDeadLetter {
@@ -23,7 +25,10 @@ export interface ReadDeadLetter {
   readonly streamSeq: number;
   /** When the original was stored, ISO 8601 (empty when unknown). */
   readonly timestamp: string;
-  /** The original headers, every value of each, without `Walnats-Dead-*`. */
+  /**
+   * The original headers, every value of each, without `Walnats-Dead-*`; the original's
+   * `Nats-*` headers (such as its uid, `Nats-Msg-Id`) under their own names again.
+   */
   readonly headers: readonly (readonly [string, readonly string[]])[];
   /** The original payload, byte for byte. */
   readonly payload: Uint8Array;
@@ -44,7 +49,12 @@ export function readDeadLetter(msg: StoredMsg): ReadDeadLetter {
   if (h.has(TIMESTAMP) || !looksLikeJson(msg.data)) {
     const headers: [string, string[]][] = [];
     for (const [key, values] of h) {
-      if (!key.toLowerCase().startsWith(DEAD)) headers.push([key, [...values]]);
+      const lower = key.toLowerCase();
+      if (lower.startsWith(DEAD_NATS)) headers.push([key.slice(DEAD.length), [...values]]);
+      // The dead letter's own `Nats-*` headers (its uid) are not the original's.
+      else if (!lower.startsWith(DEAD) && !lower.startsWith("nats-")) {
+        headers.push([key, [...values]]);
+      }
     }
     return {
       actor,

@@ -11,6 +11,7 @@ import type { ConnectionOptions, NatsConnection } from "../connection.ts";
 import type { Logger } from "../_logger.ts";
 import { consoleLogger } from "../_logger.ts";
 import { type Admin, type AdminOptions, connectAdmin } from "./admin.ts";
+import type { PrometheusRegistry } from "../middlewares/prometheus.ts";
 import type { Status } from "./status.ts";
 
 /**
@@ -26,7 +27,7 @@ import type { Status } from "./status.ts";
  */
 export interface BacklogMetricsOptions extends AdminOptions {
   /** The prom-client registry to add the gauges to. @default a new `Registry` */
-  readonly registry?: Registry;
+  readonly registry?: PrometheusRegistry;
   /** Prefix of every metric name. @default "walnats_" */
   readonly prefix?: string;
   /** Milliseconds between two polls of the server. @default 15000 */
@@ -60,7 +61,7 @@ export interface BacklogMetricsOptions extends AdminOptions {
  */
 export class BacklogMetrics implements AsyncDisposable {
   /** The registry holding the gauges. */
-  readonly registry: Registry;
+  readonly registry: PrometheusRegistry;
   readonly #gauges: {
     pending: Gauge<"event" | "actor">;
     inFlight: Gauge<"event" | "actor">;
@@ -170,6 +171,7 @@ export class BacklogMetrics implements AsyncDisposable {
     await this.#done;
   }
 
+  /** Stop polling (`await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

@@ -149,9 +149,9 @@ export interface RedriveResult {
  *
  * @example Redrive one actor's dead letters
  * ```ts ignore
- * import { Admin } from "@walnats/walnats/admin";
+ * import { connectAdmin } from "@walnats/walnats/admin";
  *
- * await using admin = await Admin.connect("nats://localhost:4222");
+ * await using admin = await connectAdmin("nats://localhost:4222");
  * const { redriven } = await admin.deadLetters.redrive({ actor: "send-welcome" });
  * ```
  */
@@ -161,6 +161,9 @@ export class DeadLetters {
   readonly #actors: readonly Actor<unknown, unknown>[] | undefined;
 
   /**
+   * Dead letters through a JetStream manager and client (`connectAdmin` makes one:
+   * `admin.deadLetters`).
+   *
    * @param jsm the JetStream manager to read and delete with
    * @param js the JetStream client to redrive with
    * @param actors declared actors (their dead-letter streams), or every dead-letter stream
@@ -367,7 +370,8 @@ export class DeadLetters {
     if (!letter.event) throw new Error("the dead letter does not name its event");
     const h = natsHeaders();
     for (const [key, values] of letter.headers) {
-      if (key.toLowerCase() === MSG_ID.toLowerCase()) continue;
+      // JetStream's own headers (the original uid, publish expectations) do not carry over.
+      if (key.toLowerCase().startsWith("nats-")) continue;
       for (const value of values) h.append(key, value);
     }
     h.set(MSG_ID, redriveUid(stream, msg));
@@ -517,8 +521,23 @@ interface Scope {
  * The uid of a dead letter's redrive: the same for every run over the same dead letter,
  * different for any other (the stored time tells a recreated stream's seq 1 from the
  * old one's).
+ *
+ * @example The uid a redrive gives a dead letter
+ * ```ts
+ * import { redriveUid } from "@walnats/walnats/admin";
+ *
+ * const uid = redriveUid("dead-letter-order-placed-ship", { seq: 3, time: new Date(0) });
+ * // "redrive:dead-letter-order-placed-ship:3:0"
+ * ```
+ *
+ * @param stream the dead-letter stream
+ * @param msg the stored dead letter (its sequence and time)
+ * @returns the uid (`Nats-Msg-Id`) of its re-emit
  */
-export function redriveUid(stream: string, msg: Pick<StoredMsg, "seq" | "time">): string {
+export function redriveUid(
+  stream: string,
+  msg: { readonly seq: number; readonly time: Date },
+): string {
   return `redrive:${stream}:${msg.seq}:${msg.time.getTime()}`;
 }
 

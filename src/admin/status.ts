@@ -134,8 +134,11 @@ export interface EventStatus {
 export interface ActorInstance {
   /** The listener's id. */
   readonly id: string;
+  /** Host name of its machine. */
   readonly host: string;
+  /** Its process id. */
   readonly pid: number;
+  /** Runtime and version, e.g. `deno 2.1.4`. */
   readonly runtime: string;
   /** The listener is healthy and was heard recently. */
   readonly healthy: boolean;

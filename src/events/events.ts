@@ -18,7 +18,7 @@ import {
 import type { Event } from "./event.ts";
 import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
 import { type RequestOptions, ResponseMux } from "./request.ts";
-import { PROGRESS_ACCEPT } from "../headers.ts";
+import { ACCEPT_PROGRESS } from "../headers.ts";
 import { registerStream, type RegisterStreamsOptions } from "./stream.ts";
 
 /**
@@ -286,7 +286,7 @@ class ConnectedEventsImpl implements ConnectedEvents {
     try {
       const extra = onProgress === undefined
         ? hooks.headers
-        : { ...hooks.headers, [PROGRESS_ACCEPT]: "1" };
+        : { ...hooks.headers, [ACCEPT_PROGRESS]: "1" };
       const out = await encodeOutgoing(event, message, options, inbox, extra);
       // Aborted (or timed out) while encoding: nobody waits for an answer, send nothing.
       if (this.#mux.waiting(inbox)) {

@@ -31,7 +31,7 @@ export interface RequestOptions extends Omit<EmitOptions, "sync"> {
   /**
    * Called with each progress value the handler reports (`job.progress()`), in order,
    * before the response. Progress is sent only to requests that pass this (they carry
-   * a `Walnats-Progress-Accept` header); at most 5 values a second arrive per job, the
+   * a `Walnats-Accept-Progress` header); at most 5 values a second arrive per job, the
    * last value winning. An error it throws is logged and otherwise ignored.
    */
   readonly onProgress?: (value: ProgressValue) => void;

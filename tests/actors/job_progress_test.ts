@@ -15,7 +15,7 @@ import {
   type ProgressValue,
   workerModule,
 } from "../../mod.ts";
-import { PROGRESS, PROGRESS_ACCEPT, REPLY } from "../../src/headers.ts";
+import { ACCEPT_PROGRESS, PROGRESS, REPLY } from "../../src/headers.ts";
 import { PROGRESS_INTERVAL, PROGRESS_SUBJECT } from "../../src/actors/job_progress.ts";
 import { progressJson } from "../../src/progress.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
@@ -106,7 +106,7 @@ test("job.progress goes only to requests that accept it: the first message on th
   await using server = await startNatsServer();
   await using ctx = await listening(server.url, steps);
   // A caller that takes the first message on its inbox as the response (as the Python
-  // walnats does): no Walnats-Progress-Accept header.
+  // walnats does): no Walnats-Accept-Progress header.
   const nc = ctx.events.connection;
   const inbox = createInbox();
   const sub = nc.subscribe(inbox, { max: 1 });
@@ -124,7 +124,7 @@ test("job.progress goes only to requests that accept it: the first message on th
   const sub2 = nc.subscribe(inbox2, { max: 4 });
   const h2 = natsHeaders();
   h2.set(REPLY, inbox2);
-  h2.set(PROGRESS_ACCEPT, "1");
+  h2.set(ACCEPT_PROGRESS, "1");
   nc.publish(ctx.event.name, JSON.stringify({ steps: 3, pause: PROGRESS_INTERVAL + 50 }), {
     headers: h2,
   });

@@ -221,6 +221,33 @@ test("cli status --watch redraws in place with rates until interrupted", async (
   assert.ok(emitRates.some((r) => r > 0), JSON.stringify(emitRates));
 });
 
+test("cli status --watch says when the server is gone and carries on when it is back", async () => {
+  await using server = await startNatsServer();
+  await using _ = await system(server.url, []);
+  const watch = start(["status", "--watch", "--interval", "200", "--server", server.url]);
+  const frames = () => watch.run.stdout.split("\x1b[H\x1b[J");
+  try {
+    await until(() => frames().length >= 2, 20_000, "the first frame");
+    await server.stop();
+    await until(
+      () => frames().some((f) => f.startsWith("cannot read the status")),
+      20_000,
+      "a frame that says the status cannot be read",
+    );
+    await server.restart();
+    const after = frames().length;
+    await until(
+      () => frames().slice(after).some((f) => /^ship-order\s/m.test(f)),
+      30_000,
+      "a status table after the restart",
+    );
+  } finally {
+    process.kill(watch.child.pid!, "SIGINT");
+  }
+  const run = await watch.done;
+  assert.equal(run.code, 0, run.stderr);
+});
+
 test("cli dead-letters list, show, redrive --json and retry", async () => {
   await using server = await startNatsServer();
   await using _ = await system(server.url, [-1, -2, -3]);
@@ -228,6 +255,11 @@ test("cli dead-letters list, show, redrive --json and retry", async () => {
   assert.equal(list.code, 0, list.stderr);
   const letters = JSON.parse(list.stdout);
   assert.deepEqual(letters.map((d: { seq: number }) => d.seq), [1, 2, 3]);
+  assert.equal(list.stderr, "");
+  const two = await cli("dead-letters", "list", "--limit", "2", "--server", server.url);
+  assert.match(two.stdout, /^SEQ\s+ACTOR/);
+  assert.equal(two.stdout.trim().split("\n").length, 3, "a header and two dead letters");
+  assert.match(two.stderr, /showing the first 2 dead letters; there are more/);
   assert.equal(letters[0].reason, "unrecoverable");
   assert.equal(letters[0].payloadText, '{"n":-1}');
 

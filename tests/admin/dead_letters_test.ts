@@ -4,8 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
-import { Actor, Actors, Event, Events, type Logger, UnrecoverableError } from "../../mod.ts";
+import { Actor, Actors, bytes, Event, Events, type Logger, UnrecoverableError } from "../../mod.ts";
 import { connectAdmin, redriveUid } from "../../admin.ts";
 import { uniqueName } from "../_helpers.ts";
 
@@ -162,4 +163,60 @@ test("DeadLetters.retry redrives one by sequence; purge deletes", async () => {
   assert.equal((await admin.deadLetters.list()).length, 0);
   await s.actors.listen({ burst: true, logger: quiet, heartbeat: false });
   assert.deepEqual(s.handled, [-3]);
+});
+
+test("DeadLetters reads the byte-for-byte format and redrives its exact payload and headers", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("blob"), bytes());
+  const store = new Actor("store", e, () => {});
+  await using events = await new Events(e).connect(server.url);
+  await events.register();
+  await using actors = await new Actors(store).connect(server.url);
+  await actors.register();
+  const dead = store.deadLetters!;
+  const jsm = await jetstreamManager(events.connection);
+  await jsm.streams.add({ name: dead.streamName, subjects: [dead.name] });
+  // A dead letter as the listener writes it: the original body and headers (every value),
+  // the original's Nats-* renamed, Walnats-Dead-* fields, and its own uid.
+  const payload = new Uint8Array([0, 255, 10, 13, 0x7b, 1]);
+  const h = natsHeaders();
+  h.append("X-Tenant", "a");
+  h.append("X-Tenant", "b");
+  h.set("Walnats-Trace", "t-1");
+  h.set("Walnats-Dead-Nats-Msg-Id", "original-uid");
+  h.set("Walnats-Dead-Actor", "store");
+  h.set("Walnats-Dead-Event", e.name);
+  h.set("Walnats-Dead-Reason", "failed");
+  h.set("Walnats-Dead-Error", "Error: disk full");
+  h.set("Walnats-Dead-Attempts", "5");
+  h.set("Walnats-Dead-Stream-Seq", "9");
+  h.set("Walnats-Dead-Timestamp", "2026-01-02T03:04:05.678Z");
+  h.set("Nats-Msg-Id", `store:${e.name}:9:1767323045678`);
+  await jetstream(events.connection).publish(dead.name, payload, { headers: h });
+
+  await using admin = await connectAdmin(server.url);
+  const [letter] = await admin.deadLetters.list();
+  assert.ok(letter);
+  assert.deepEqual(
+    [letter.actor, letter.event, letter.reason, letter.error, letter.attempts, letter.streamSeq],
+    ["store", e.name, "failed", "Error: disk full", 5, 9],
+  );
+  assert.equal(letter.timestamp, "2026-01-02T03:04:05.678Z");
+  assert.deepEqual(letter.headers, {
+    "X-Tenant": "a",
+    "Walnats-Trace": "t-1",
+    "Nats-Msg-Id": "original-uid",
+  });
+  assert.deepEqual(new Uint8Array(letter.payload), payload);
+  assert.equal(letter.preview, "\\x00\ufffd\\x0a\\x0d{\\x01");
+
+  const result = await admin.deadLetters.redrive();
+  assert.equal(result.redriven, 1);
+  const re = (await jsm.streams.getMessage(e.streamName, { seq: result.items[0]!.eventSeq }))!;
+  assert.deepEqual(new Uint8Array(re.data), payload, "byte for byte");
+  assert.deepEqual(re.header.values("X-Tenant"), ["a", "b"], "every value of each header");
+  assert.equal(re.header.get("Walnats-Trace"), "t-1");
+  assert.match(re.header.get("Nats-Msg-Id"), /^redrive:/);
+  assert.equal(re.header.get("Walnats-Dead-Reason"), "");
+  assert.equal(re.header.get("Walnats-Dead-Nats-Msg-Id"), "");
 });

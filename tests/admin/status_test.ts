@@ -24,9 +24,10 @@ test("Admin.status shows each event's stream and each actor's backlog and dead l
   await events.register();
   await using actors = await new Actors(ship, bill).connect(server.url);
   await actors.register();
-  // A stream that is not walnats' (two subjects) stays out.
+  // Streams that are not walnats' (two subjects; one not named after its subject) stay out.
   const jsm = await jetstreamManager(events.connection);
   await jsm.streams.add({ name: "foreign", subjects: ["foreign.a", "foreign.b"] });
+  await jsm.streams.add({ name: "audit", subjects: ["audit.log"] }); // not named after it
   for (const n of [1, 2, -1]) await events.emit(e, { n }, { sync: true });
 
   await using admin = await connectAdmin(server.url);
@@ -244,4 +245,21 @@ test("Admin.status on a 3-node cluster shows each stream's leader and replicas",
   assert.ok(order.cluster!.replicas.every((r) => r.lag === 0 && !r.offline));
   assert.ok(status.server.cluster?.startsWith("walnats-"));
   assert.equal(status.actors[0]?.pending, 1);
+
+  // A listener on the first node is seen by an admin on the third (heartbeats cross routes).
+  await using far = await connectAdmin(cluster.urls[2]!);
+  const listener = await new Actors(a).connect(cluster.urls[0]!);
+  const stop = new AbortController();
+  const listening = listener.listen({ signal: stop.signal, logger: quiet });
+  try {
+    await until(
+      async () => (await far.status({ wait: 300 })).actors[0]?.instances.length === 1,
+      10_000,
+      "the listener on another node",
+    );
+  } finally {
+    stop.abort();
+    await listening;
+    await listener.close();
+  }
 });
