@@ -253,3 +253,25 @@ test("health() carries at most 64 running jobs' progress, in the order they firs
     await done;
   }
 });
+
+test("request onProgress that throws is logged, and the request still gets its answer", async () => {
+  await using server = await startNatsServer();
+  await using ctx = await listening(server.url, steps);
+  const logged: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void logged.push(args);
+  try {
+    const answer = await ctx.events.request(ctx.event, { steps: 2, pause: 0 }, {
+      onProgress: () => {
+        throw new Error("bad callback");
+      },
+    });
+    assert.deepEqual(answer, { done: 2 });
+  } finally {
+    console.error = original;
+  }
+  assert.ok(
+    logged.some((args) => /onProgress of a request of event "progress-/.test(String(args[0]))),
+    JSON.stringify(logged),
+  );
+});
