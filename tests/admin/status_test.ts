@@ -102,6 +102,14 @@ test("Admin.status from declarations names what is missing", async () => {
     status.problems.join("\n"),
   );
   assert.ok(status.problems.some((p) => p.includes(ghost.streamName)), status.problems.join("\n"));
+  // A missing stream alone is a problem too, even when every actor is fine.
+  await using streamsOnly = await connectAdmin(server.url, {
+    events: [e, ghost],
+    actors: [registered],
+  });
+  const missingStream = await streamsOnly.status({ wait: 0 });
+  assert.deepEqual(missingStream.actors.map((a) => a.healthy), [true]);
+  assert.equal(missingStream.healthy, false);
 });
 
 test("Admin.status counts running listeners from their heartbeats, per actor", async () => {
