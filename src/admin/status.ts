@@ -371,6 +371,14 @@ export async function readStatus(
     if (c === undefined) {
       problems.push(`actor "${a.name}" of "${a.event}": its consumer does not exist`);
     }
+    for (const i of instances) {
+      const lost = i.actors.find((x) => x.name === a.name && x.event === a.event)?.lostDeadLetters;
+      if (lost) {
+        problems.push(
+          `actor "${a.name}" of "${a.event}": instance ${i.host}:${i.pid} could not store ${lost} dead letters (see its log)`,
+        );
+      }
+    }
     for (const i of mine) {
       if (!i.healthy) {
         problems.push(

@@ -166,6 +166,7 @@ test("cli status exits 1 when a running instance reports an actor unhealthy", as
           rtt: 1,
           lastPull: 0,
           lastActivity: 0,
+          deadLetters: { stored: 1, lost: 2 },
           healing: {
             state: "retrying",
             since: Date.now(),
@@ -188,6 +189,7 @@ test("cli status exits 1 when a running instance reports an actor unhealthy", as
   assert.equal(run.code, 1, run.stdout + run.stderr);
   assert.match(run.stdout, /^ship-order\s.*0\/1 healthy.*UNHEALTHY$/m);
   assert.match(run.stdout, /box:4242.*retrying: stream not found/);
+  assert.match(run.stdout, /instance box:4242 could not store 2 dead letters/);
 });
 
 test("cli status --watch redraws in place with rates until interrupted", async () => {
