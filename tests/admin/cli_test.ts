@@ -338,6 +338,12 @@ test("cli admin commands take credentials and exit 3 when the server cannot be r
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.ok(JSON.parse(allowed.stdout).server.version);
 
+  await using tokenServer = await startNatsServer({ config: "authorization { token: t0ken }" });
+  const token = await cli("status", "--json", "--server", tokenServer.url, "--token", "t0ken");
+  assert.equal(token.code, 0, token.stderr);
+  const wrong = await cli("status", "--server", tokenServer.url, "--token", "nope");
+  assert.equal(wrong.code, 3);
+
   const env = start(["status", "--json"], { NATS_URL: "nats://127.0.0.1:1" });
   const run = await env.done;
   assert.equal(run.code, 3);
