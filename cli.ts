@@ -231,5 +231,13 @@ function message(error: unknown): string {
 }
 
 if (import.meta.main) {
+  // Under Deno, the socket of a connection the server refused (a bad login) may report its
+  // reset after nats.js has let go of it, as an uncaught error: the command has already said
+  // why it failed, so that reset must not replace its exit code.
+  process.on("uncaughtException", (error: Error & { code?: string; syscall?: string }) => {
+    if (error.code === "ECONNRESET" && error.syscall === "read") return;
+    console.error(error);
+    process.exit(1);
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -17,7 +17,12 @@
  */
 export { Actor, ExecuteIn } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors/actors.ts";
-export { DEAD_LETTER_AGE, DEAD_LETTER_HEADERS } from "./src/actors/dead_letter.ts";
+export {
+  DEAD_LETTER_AGE,
+  DEAD_LETTER_ERROR_BYTES,
+  DEAD_LETTER_HEADERS,
+  parseDeadLetter,
+} from "./src/actors/dead_letter.ts";
 export { HEARTBEAT_SUBJECTS } from "./src/actors/heartbeat.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
 export { workerHandler, workerModule } from "./src/actors/workers/worker_handler.ts";
@@ -74,11 +79,12 @@ export type {
   JobMetadata,
   Middleware,
   SuccessContext,
+  Termination,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
 export type { RunningJobProgress } from "./src/actors/job_progress.ts";
 export type { ProgressValue } from "./src/progress.ts";
-export type { DeadLetter, DeadLetterReason } from "./src/actors/dead_letter.ts";
+export type { DeadLetter, DeadLetterMessage, DeadLetterReason } from "./src/actors/dead_letter.ts";
 export type { Heartbeat, HeartbeatOptions } from "./src/actors/heartbeat.ts";
 export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";

@@ -113,10 +113,13 @@ import type { DeadLetter } from "@walnats/walnats";
 export const alertOnDeadWelcome = new Actor(
   "alert-dead-welcome",
   welcome.deadLetters!,
-  (letter: DeadLetter) => {
+  async (letter: DeadLetter) => {
+    // The original payload, byte for byte: decode it as the original event does.
+    const original = await userRegistered.serializer.decode(letter.payload);
     console.error(
       `${letter.actor} gave up on message ${letter.streamSeq} of ${letter.event} ` +
         `after ${letter.attempts} attempt(s) (${letter.reason}): ${letter.error}`,
+      original,
     );
   },
   { deadLetters: false }, // no dead letters of dead letters

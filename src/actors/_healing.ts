@@ -169,7 +169,8 @@ export class Healer {
               gone === "stream" ? `stream "${actor.event.streamName}"` : where
             } is missing (${describe(error)}); recreating ${
               gone === "stream" ? "the stream and the consumer" : "it"
-            } from the declarations`,
+            } from the declarations (call Actors.register() before listen() to create ` +
+              `them up front)`,
             { actor: actor.name },
           );
           // Creates the stream too when it is the one missing.

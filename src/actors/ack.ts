@@ -4,6 +4,7 @@
  * @module
  */
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
+import { isInstance } from "../_error_text.ts";
 import { RetryLaterError, UnrecoverableError } from "../errors.ts";
 import { RESPONSE_ERROR } from "../headers.ts";
 import type { Actor } from "./actor.ts";
@@ -23,11 +24,13 @@ export function settleFailure(
   attempt: number,
   error: unknown,
 ): FailureSettlement {
-  if (error instanceof UnrecoverableError) return { kind: "give-up", reason: "unrecoverable" };
+  if (isInstance(error, UnrecoverableError)) return { kind: "give-up", reason: "unrecoverable" };
   if (actor.maxAttempts !== undefined && attempt >= actor.maxAttempts) {
     return { kind: "give-up", reason: "failed" };
   }
-  const delay = error instanceof RetryLaterError ? error.delay : actor.retryDelayAfter(attempt);
+  const delay = isInstance(error, RetryLaterError)
+    ? (error as RetryLaterError).delay
+    : actor.retryDelayAfter(attempt);
   return { kind: "retry", delay };
 }
 

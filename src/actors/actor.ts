@@ -8,7 +8,7 @@ import type { Event } from "../events/event.ts";
 import type { ProgressValue } from "../progress.ts";
 import { Priority } from "./priority.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
-import { type DeadLetter, deadLetterEvent } from "./dead_letter.ts";
+import { type DeadLetter, deadLetterEvent, type DeadLetterReason } from "./dead_letter.ts";
 
 /**
  * Where the handler runs. `"thread"` and `"process"` need a worker handler
@@ -215,6 +215,36 @@ export interface Context {
 export interface FailureContext extends Context {
   /** Why the job failed. */
   readonly error: unknown;
+  /**
+   * Set when the message was given up on (terminated): why, and what became of its copy:
+   * `stored` in the actor's dead-letter event, `lost` when it can never be stored (too
+   * large for the server or the stream, or no dead-letter stream can be created; an
+   * error line says why), `off` with `deadLetters: false`. `undefined` when the message
+   * will be retried.
+   */
+  readonly terminated?: Termination;
+}
+
+/**
+ * How a message was given up on, in {@linkcode FailureContext.terminated}.
+ *
+ * @example Count messages terminated without a dead letter
+ * ```ts
+ * import type { FailureContext, Middleware } from "@walnats/walnats";
+ *
+ * let lost = 0;
+ * const countLost: Middleware = {
+ *   onFailure({ terminated }: FailureContext) {
+ *     if (terminated?.deadLetter === "lost") lost++;
+ *   },
+ * };
+ * ```
+ */
+export interface Termination {
+  /** Why the message was given up on. */
+  readonly reason: DeadLetterReason;
+  /** What became of its dead letter. */
+  readonly deadLetter: "stored" | "lost" | "off";
 }
 
 /**

@@ -129,6 +129,13 @@ export interface Health {
       readonly lastPull: number;
       /** When the server last showed the consumer alive (0: it said the consumer is gone). */
       readonly lastActivity: number;
+      /**
+       * Messages this listener gave up on: `stored`, copied to the actor's dead-letter
+       * event; `lost`, terminated without a copy because it could never be stored (larger
+       * than the server's `max_payload` or the dead-letter stream's message size, or a
+       * dead-letter stream that cannot be created), each logged as an error.
+       */
+      readonly deadLetters: { readonly stored: number; readonly lost: number };
       /** Self-healing of the actor's consumer. */
       readonly healing: {
         /**
@@ -360,6 +367,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         rtt: r.rtt,
         lastPull: r.lastPull,
         lastActivity: r.lastActivity,
+        deadLetters: r.deadLetters,
         healing: record,
         progress,
       };

@@ -169,6 +169,12 @@ export interface PullerOptions {
   readonly onMessage: (msg: Msg) => void;
   /** A request ended (expired, no messages, or an error status); `requested - received` were not delivered. */
   readonly onRequestEnd: (status: number, description: string) => void;
+  /** A backoff after failed requests is over: the puller may pull again. */
+  readonly onReady?: () => void;
+  /** First wait after a failed request, ms; doubled after each, reset by any answer. @default 100 */
+  readonly minBackoff?: number;
+  /** Longest wait after failed requests, ms. @default 5000 */
+  readonly maxBackoff?: number;
 }
 
 /**
@@ -189,6 +195,11 @@ export function saysGone(status: number, description: string, noWait: boolean): 
  */
 export const MAX_RTT_SAMPLE = 20;
 
+/** First wait after a failed pull request, ms. */
+export const PULL_BACKOFF_MIN = 100;
+/** Longest wait after failed pull requests, ms. */
+export const PULL_BACKOFF_MAX = 5000;
+
 /**
  * Sends pull requests, each to its own inbox token so that a status (timeout, no
  * messages, consumer deleted) names its request. `outstanding` is what the server may
@@ -199,6 +210,11 @@ export const MAX_RTT_SAMPLE = 20;
  * delivered but not counted, and its statuses are ignored, so the count of the new
  * requests stays exact. The old inbox is unsubscribed, after which the server drops
  * the requests that pointed at it.
+ *
+ * A request that ends with a failure status (503 no responders, 409, 400...) is not
+ * followed by the next one at once, which would repeat it at network speed: pulls wait
+ * {@linkcode PULL_BACKOFF_MIN} ms, doubling up to {@linkcode PULL_BACKOFF_MAX}, until
+ * the server answers otherwise (a message, a heartbeat, an ordinary status) or `reset()`.
  */
 export class Puller {
   readonly #nc: NatsConnection;
@@ -215,6 +231,9 @@ export class Puller {
   /** When a pull was sent with nothing on its way, until its first message (ms), or NaN. */
   #probe = Number.NaN;
   #rtt = Number.NaN;
+  /** The current wait after failed requests, ms (0: none failed since the last answer). */
+  #backoff = 0;
+  #backoffTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * When the server last showed this consumer alive (a message, a heartbeat, a status),
    * or when requests started waiting after none did, epoch ms. `0` once a status said
@@ -254,9 +273,14 @@ export class Puller {
     return this.#gone;
   }
 
-  /** Ask for up to `batch` messages. */
+  /** Whether pulls wait after failed requests (`onReady` tells when they may go on). */
+  get backingOff(): boolean {
+    return this.#backoffTimer !== undefined;
+  }
+
+  /** Ask for up to `batch` messages (nothing while backing off). */
   pull(batch: number): void {
-    if (batch <= 0 || this.#sub === undefined || this.#nc.isClosed()) return;
+    if (batch <= 0 || this.#sub === undefined || this.#nc.isClosed() || this.backingOff) return;
     const token = (++this.#counter).toString(36);
     // Silence is measured from the moment something is awaited, not from the last
     // answer (which may be long ago when every slot was busy).
@@ -286,6 +310,8 @@ export class Puller {
    */
   reset(): void {
     this.#forget();
+    // Pull at once (the healer saw the consumer there); another failure waits longer.
+    this.#stopBackoff();
     this.#gone = false;
     this.lastActivity = Date.now();
     const old = this.#sub;
@@ -337,6 +363,7 @@ export class Puller {
     } else {
       this.#alive();
     }
+    if (code >= 400 && code !== 404 && code !== 408) this.#failed();
     const token = msg.subject.slice(this.#prefix.length + 1);
     const batch = this.#requests.get(token)?.batch;
     this.#requests.delete(token);
@@ -370,6 +397,24 @@ export class Puller {
   #alive(): void {
     this.#gone = false;
     this.lastActivity = Date.now();
+    this.#backoff = 0;
+  }
+
+  /** A request failed: wait before the next pull (several failing at once wait once). */
+  #failed(): void {
+    if (this.#backoffTimer !== undefined) return;
+    const min = this.#options.minBackoff ?? PULL_BACKOFF_MIN;
+    const max = this.#options.maxBackoff ?? PULL_BACKOFF_MAX;
+    this.#backoff = this.#backoff === 0 ? min : Math.min(this.#backoff * 2, max);
+    this.#backoffTimer = setTimeout(() => {
+      this.#backoffTimer = undefined;
+      this.#options.onReady?.();
+    }, this.#backoff);
+  }
+
+  #stopBackoff(): void {
+    clearTimeout(this.#backoffTimer);
+    this.#backoffTimer = undefined;
   }
 
   #ended(count: number): void {
@@ -383,6 +428,7 @@ export class Puller {
    */
   async drain(): Promise<void> {
     this.#forget();
+    this.#stopBackoff();
     const sub = this.#sub;
     if (!sub || sub.isClosed() || this.#nc.isClosed()) return;
     let timer: ReturnType<typeof setTimeout> | undefined;

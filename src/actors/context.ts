@@ -11,41 +11,10 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { MessageHeaders } from "../headers.ts";
 import type { Context, Middleware } from "./actor.ts";
 
-/**
- * Read access to a delivered message's headers (nats.js `MsgHdrs` fits).
- *
- * @example Read an optional header
- * ```ts
- * import type { MessageHeaders } from "@walnats/walnats";
- *
- * const tenant = (headers: MessageHeaders | undefined): string | undefined =>
- *   headers?.has("X-Tenant") ? headers.get("X-Tenant") : undefined;
- * ```
- */
-export interface MessageHeaders {
-  /**
-   * The first value of a header.
-   *
-   * @param name the header name
-   * @returns the value, `""` when absent
-   */
-  get(name: string): string;
-  /**
-   * Whether a header is present.
-   *
-   * @param name the header name
-   * @returns whether it is present
-   */
-  has(name: string): boolean;
-  /**
-   * The header names.
-   *
-   * @returns the names
-   */
-  keys(): string[];
-}
+export type { MessageHeaders };
 
 /**
  * What the job scope knows about the running job.

@@ -12,10 +12,13 @@ import {
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import * as v from "valibot";
+import { boundedText, errorText } from "../_error_text.ts";
 import { MAX_NAME_LENGTH } from "../_names.ts";
+import { SerializerError } from "../errors.ts";
 import { Event } from "../events/event.ts";
 import { streamConfig } from "../events/stream.ts";
-import { DELAY, MSG_ID, REPLY } from "../headers.ts";
+import { DELAY, type MessageHeaders, MSG_ID, REPLY } from "../headers.ts";
+import type { Serializer } from "../serializers/serializer.ts";
 
 /**
  * Why a message was given up on.
@@ -38,14 +41,17 @@ export type DeadLetterReason =
   | "invalid-response";
 
 /**
- * The message of a dead-letter event: the original message and why it died.
+ * The message of a dead-letter event: the original message and why it died. Read from a
+ * dead letter's headers and body by {@linkcode parseDeadLetter} (and by the dead-letter
+ * event's serializer, so an actor of the dead-letter event gets this value).
  *
  * @example Describe a dead letter
  * ```ts
  * import type { DeadLetter } from "@walnats/walnats";
  *
  * const describe = (letter: DeadLetter): string =>
- *   `${letter.actor} gave up on ${letter.event} (${letter.reason}): ${letter.error}`;
+ *   `${letter.actor} gave up on ${letter.event} #${letter.streamSeq} (${letter.reason}): ` +
+ *   `${letter.error}, ${letter.payload.length} bytes`;
  * ```
  */
 export interface DeadLetter {
@@ -55,20 +61,31 @@ export interface DeadLetter {
   readonly event: string;
   /** Why the actor gave up. */
   readonly reason: DeadLetterReason;
-  /** The last error's message. */
+  /**
+   * The last error, as `<name>: <message>`, on one line and at most
+   * {@linkcode DEAD_LETTER_ERROR_BYTES} bytes (cut with `…`).
+   */
   readonly error: string;
   /** Attempts made (delayed redeliveries not counted). */
   readonly attempts: number;
   /** The original message's sequence number in its stream. */
   readonly streamSeq: number;
-  /** When the original message was stored, ISO 8601. */
+  /** When the original message was stored, ISO 8601 (milliseconds). */
   readonly timestamp: string;
-  /** The original message's headers (the first value of each). */
+  /**
+   * The original message's headers, the first value of each (the raw dead letter keeps
+   * every value), without `Walnats-Delay` and `Walnats-Reply`, which the copy drops.
+   */
   readonly headers: Readonly<Record<string, string>>;
-  /** The original payload, base64: decode it with the original event's serializer. */
-  readonly payload: string;
+  /** The original payload, byte for byte: decode it with the original event's serializer. */
+  readonly payload: Uint8Array;
+  /** The dead letter's own sequence number in the dead-letter stream, when read from one. */
+  readonly seq?: number;
+  /** When the dead letter itself was stored, ISO 8601, when read from a stored message. */
+  readonly time?: string;
 }
 
+/** The dead-letter event's schema (a `DeadLetter` as {@linkcode parseDeadLetter} builds it). */
 const deadLetterSchema = v.object({
   actor: v.string(),
   event: v.string(),
@@ -78,11 +95,19 @@ const deadLetterSchema = v.object({
   streamSeq: v.number(),
   timestamp: v.string(),
   headers: v.record(v.string(), v.string()),
-  payload: v.string(),
+  payload: v.instance(Uint8Array),
+  seq: v.exactOptional(v.number()),
+  time: v.exactOptional(v.string()),
 });
 
+const REASONS: readonly string[] = ["failed", "unrecoverable", "undecodable", "invalid-response"];
+
 /**
- * Headers of a dead letter, for tools that read raw messages.
+ * Headers of a dead letter, for tools that read raw messages. A dead letter's body is the
+ * original payload, byte for byte; its headers are the original message's (every value),
+ * these, and the original's JetStream headers (`Nats-*`, such as `Nats-Msg-Id`) renamed
+ * with the prefix `Walnats-Dead-` so that the dead-letter stream does not act on them.
+ * `Walnats-Delay` and `Walnats-Reply` are dropped. {@linkcode parseDeadLetter} reads it all.
  *
  * @example Read a raw dead letter's headers
  * ```ts
@@ -100,7 +125,24 @@ export const DEAD_LETTER_HEADERS = {
   error: "Walnats-Dead-Error",
   attempts: "Walnats-Dead-Attempts",
   streamSeq: "Walnats-Dead-Stream-Seq",
+  /** When the original was stored, ISO 8601. */
+  timestamp: "Walnats-Dead-Timestamp",
 } as const;
+
+/** What prefixes every dead-letter header, and the original's renamed `Nats-*` headers. */
+const DEAD = "Walnats-Dead-";
+
+/**
+ * The longest `error` of a dead letter, in bytes of UTF-8: 1 KiB.
+ *
+ * @example Room left for the original headers
+ * ```ts
+ * import { DEAD_LETTER_ERROR_BYTES } from "@walnats/walnats";
+ *
+ * const overhead = DEAD_LETTER_ERROR_BYTES + 512; // error, names, counts, timestamps
+ * ```
+ */
+export const DEAD_LETTER_ERROR_BYTES = 1024;
 
 /**
  * How long a dead-letter stream keeps its messages: 14 days.
@@ -124,8 +166,147 @@ export function deadLetterEvent(eventName: string, actorName: string): Event<Dea
   return new DeadLetterEvent(deadLetterName(eventName, actorName), deadLetterSchema, {
     description: `Messages of "${eventName}" that actor "${actorName}" gave up on`.slice(0, 4096),
     limits: { age: DEAD_LETTER_AGE },
+    serializer: deadLetterSerializer,
   });
 }
+
+/**
+ * A received or stored message: what {@linkcode parseDeadLetter} reads. nats.js' `Msg`
+ * and `JsMsg` (`headers`) and `StoredMsg` (`header`, `seq`, `time`) fit as they are.
+ *
+ * @example Read dead letters straight from their stream
+ * ```ts
+ * import type { DeadLetterMessage } from "@walnats/walnats";
+ *
+ * const message: DeadLetterMessage = { data: new Uint8Array(), seq: 1, time: new Date() };
+ * ```
+ */
+export interface DeadLetterMessage {
+  /** The body: the original payload. */
+  readonly data: Uint8Array;
+  /** The headers of a received message (`Msg.headers`, `JsMsg.headers`). */
+  readonly headers?: MessageHeaders;
+  /** The headers of a stored message (`StoredMsg.header`). */
+  readonly header?: MessageHeaders;
+  /** The dead letter's sequence number in its stream, if known. */
+  readonly seq?: number;
+  /** When the dead letter was stored: a `Date`, an ISO 8601 string or epoch ms, if known. */
+  readonly time?: Date | string | number;
+}
+
+/**
+ * Read a dead letter: its `Walnats-Dead-*` headers, the original's headers and payload.
+ *
+ * @param message a received or stored dead letter (nats.js `Msg`, `JsMsg` or `StoredMsg`)
+ * @returns the dead letter
+ * @throws {TypeError} when a `Walnats-Dead-*` header is missing or invalid (not a dead letter)
+ *
+ * @example List what an actor gave up on
+ * ```ts
+ * import { jetstreamManager } from "@nats-io/jetstream";
+ * import type { NatsConnection } from "@nats-io/nats-core";
+ * import { type Actor, type DeadLetter, parseDeadLetter } from "@walnats/walnats";
+ *
+ * async function deadLetters(nc: NatsConnection, actor: Actor<unknown>): Promise<DeadLetter[]> {
+ *   const jsm = await jetstreamManager(nc);
+ *   const stream = actor.deadLetters!.streamName;
+ *   const { state } = await jsm.streams.info(stream);
+ *   const letters: DeadLetter[] = [];
+ *   for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+ *     const stored = await jsm.streams.getMessage(stream, { seq });
+ *     if (stored) letters.push(parseDeadLetter(stored));
+ *   }
+ *   return letters;
+ * }
+ * ```
+ */
+export function parseDeadLetter(message: DeadLetterMessage): DeadLetter {
+  const h = message.headers ?? message.header;
+  const read = (name: string): string => {
+    const value = h?.has(name) ? h.get(name) : undefined;
+    if (value === undefined) {
+      throw new TypeError(`Not a dead letter: header ${name} is missing`);
+    }
+    return value;
+  };
+  const count = (name: string): number => {
+    const raw = read(name);
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+      throw new TypeError(`Invalid dead letter: header ${name} is ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+  const reason = read(DEAD_LETTER_HEADERS.reason);
+  if (!REASONS.includes(reason)) {
+    throw new TypeError(
+      `Invalid dead letter: header ${DEAD_LETTER_HEADERS.reason} is ${JSON.stringify(reason)}`,
+    );
+  }
+  const timestamp = read(DEAD_LETTER_HEADERS.timestamp);
+  if (Number.isNaN(Date.parse(timestamp))) {
+    throw new TypeError(
+      `Invalid dead letter: header ${DEAD_LETTER_HEADERS.timestamp} is ${
+        JSON.stringify(timestamp)
+      }`,
+    );
+  }
+  const headers: Record<string, string> = {};
+  for (const key of h?.keys() ?? []) {
+    const lower = key.toLowerCase();
+    // The dead letter's own `Nats-*` headers are not the original's: those were renamed.
+    if (lower.startsWith(DEAD_NATS)) headers[key.slice(DEAD.length)] = h!.get(key);
+    else if (!lower.startsWith(DEAD_LOWER) && !lower.startsWith("nats-")) {
+      headers[key] = h!.get(key);
+    }
+  }
+  const letter: Writable<DeadLetter> = {
+    actor: read(DEAD_LETTER_HEADERS.actor),
+    event: read(DEAD_LETTER_HEADERS.event),
+    reason: reason as DeadLetterReason,
+    error: h?.has(DEAD_LETTER_HEADERS.error) ? h.get(DEAD_LETTER_HEADERS.error) : "",
+    attempts: count(DEAD_LETTER_HEADERS.attempts),
+    streamSeq: count(DEAD_LETTER_HEADERS.streamSeq),
+    timestamp,
+    headers,
+    // A plain view of the same bytes (Node's transport hands out Buffers).
+    payload: new Uint8Array(message.data.buffer, message.data.byteOffset, message.data.byteLength),
+  };
+  if (message.seq !== undefined) letter.seq = message.seq;
+  if (message.time !== undefined) {
+    const time = new Date(message.time);
+    if (!Number.isNaN(time.getTime())) letter.time = time.toISOString();
+  }
+  return letter;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+const DEAD_LOWER = DEAD.toLowerCase();
+const DEAD_NATS = `${DEAD_LOWER}nats-`;
+
+/**
+ * The dead-letter event's serializer: the message is in the headers and the body
+ * ({@linkcode parseDeadLetter}). Dead letters are written by listeners, with their
+ * headers; emitting one through `emit()` cannot carry them, so `encode` refuses.
+ */
+const deadLetterSerializer: Serializer<DeadLetter> = {
+  name: "dead-letter",
+  encode(): Uint8Array {
+    throw new SerializerError(
+      "dead-letter",
+      "dead letters are written by the listener that gives up on a message; " +
+        "to replay one, emit its payload to the original event",
+    );
+  },
+  decode(data: Uint8Array, headers?: MessageHeaders): DeadLetter {
+    try {
+      return parseDeadLetter(headers === undefined ? { data } : { data, headers });
+    } catch (error) {
+      throw new SerializerError("dead-letter", (error as Error).message, { cause: error });
+    }
+  },
+};
 
 const PREFIX = "dead-letter.";
 
@@ -168,16 +349,19 @@ const STREAM_NAME_IN_USE = 10058;
  * every message for {@linkcode DEAD_LETTER_AGE} (retention *limits*): a dead letter must
  * survive until someone looks, even when no actor listens to it yet. An existing stream is
  * left as it is.
+ *
+ * @returns whether the stream was created (`false`: one of that name was there)
  */
 export async function registerDeadLetters(
   jsm: JetStreamManager,
   event: Event<DeadLetter>,
-): Promise<void> {
+): Promise<boolean> {
   const config = streamConfig(event as Event<unknown, unknown>);
   try {
     await jsm.streams.add(config);
+    return true;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return;
+    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return false;
     throw error;
   }
 }
@@ -187,7 +371,8 @@ export interface DeadLetterFields {
   readonly actor: string;
   readonly event: string;
   readonly reason: DeadLetterReason;
-  readonly error: unknown;
+  /** The last error's text (bounded and made one line here). */
+  readonly error: string;
   readonly attempts: number;
   readonly streamSeq: number;
   /** Epoch ms when the original was stored. */
@@ -197,10 +382,65 @@ export interface DeadLetterFields {
 }
 
 /**
- * Publish a dead letter and wait for its stream to store it. The message id is
- * `<actor>:<event>:<stream seq>`, so a retried publish (after a failure here) stores it once.
+ * A dead letter was not stored. `lasting` when trying again cannot help (the copy is too
+ * large for the server or the stream, or its stream cannot be created): the caller then
+ * terminates the original without a copy instead of keeping it for ever.
+ */
+export class DeadLetterNotStored extends Error {
+  /** Whether a later attempt would fail the same way. */
+  readonly lasting: boolean;
+
+  constructor(message: string, lasting: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeadLetterNotStored";
+    this.lasting = lasting;
+  }
+}
+
+/**
+ * The headers of a dead letter: the original's (every value; `Nats-*` renamed with the
+ * prefix `Walnats-Dead-`; `Walnats-Delay`, `Walnats-Reply` and an earlier dead letter's
+ * `Walnats-Dead-*` dropped) and the `Walnats-Dead-*` fields. Its `Nats-Msg-Id` is
+ * `<actor>:<event>:<stream seq>:<stored ms>`: a retried publish of the same give-up is
+ * stored once, and a different message (or the same sequence number in a recreated
+ * stream) is not taken for a duplicate.
+ */
+export function deadLetterHeaders(fields: DeadLetterFields): MsgHdrs {
+  const h = natsHeaders();
+  // First: nats-server 2.9 finds a header by the first occurrence of its name in the
+  // header block, and gives up when that is inside another name (as in the renamed
+  // `Walnats-Dead-Nats-Msg-Id`), which would turn deduplication off.
+  h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}:${fields.timestamp}`);
+  for (const [key, values] of fields.headers ?? []) {
+    const lower = key.toLowerCase();
+    if (lower === DELAY_LOWER || lower === REPLY_LOWER || lower.startsWith(DEAD_LOWER)) continue;
+    const name = lower.startsWith("nats-") ? `${DEAD}${key}` : key;
+    for (const value of values) h.append(name, value);
+  }
+  h.set(DEAD_LETTER_HEADERS.actor, fields.actor);
+  h.set(DEAD_LETTER_HEADERS.event, fields.event);
+  h.set(DEAD_LETTER_HEADERS.reason, fields.reason);
+  h.set(DEAD_LETTER_HEADERS.error, boundedText(fields.error, DEAD_LETTER_ERROR_BYTES));
+  h.set(DEAD_LETTER_HEADERS.attempts, String(fields.attempts));
+  h.set(DEAD_LETTER_HEADERS.streamSeq, String(fields.streamSeq));
+  h.set(DEAD_LETTER_HEADERS.timestamp, isoTime(fields.timestamp));
+  return h;
+}
+
+const DELAY_LOWER = DELAY.toLowerCase();
+const REPLY_LOWER = REPLY.toLowerCase();
+
+function isoTime(epochMs: number): string {
+  const time = new Date(epochMs);
+  return Number.isNaN(time.getTime()) ? new Date(0).toISOString() : time.toISOString();
+}
+
+/**
+ * Publish a dead letter (the original payload with {@linkcode deadLetterHeaders}) and
+ * wait for its stream to store it; create the stream first when it is missing.
  *
- * @throws when the stream does not confirm; the caller must not terminate the original then
+ * @throws {DeadLetterNotStored} when the stream does not confirm; the caller must not
+ * terminate the original then, unless the failure is `lasting`
  */
 export async function sendDeadLetter(
   nc: NatsConnection,
@@ -208,51 +448,85 @@ export async function sendDeadLetter(
   event: Event<DeadLetter>,
   fields: DeadLetterFields,
 ): Promise<void> {
-  const error = errorText(fields.error);
-  const original: Record<string, string> = {};
-  for (const [key, values] of fields.headers ?? []) {
-    if (key === DELAY || key === REPLY) continue;
-    original[key] = values[0] ?? "";
-  }
-  const letter: DeadLetter = {
-    actor: fields.actor,
-    event: fields.event,
-    reason: fields.reason,
-    error,
-    attempts: fields.attempts,
-    streamSeq: fields.streamSeq,
-    timestamp: new Date(fields.timestamp).toISOString(),
-    headers: original,
-    payload: (fields.data as Uint8Array & { toBase64(): string }).toBase64(),
-  };
-  const h = natsHeaders();
-  h.set(MSG_ID, `${fields.actor}:${fields.event}:${fields.streamSeq}`);
-  h.set(DEAD_LETTER_HEADERS.actor, fields.actor);
-  h.set(DEAD_LETTER_HEADERS.event, fields.event);
-  h.set(DEAD_LETTER_HEADERS.reason, fields.reason);
-  h.set(DEAD_LETTER_HEADERS.error, error.replaceAll(/[\r\n]+/g, " ").slice(0, 1000));
-  h.set(DEAD_LETTER_HEADERS.attempts, String(fields.attempts));
-  h.set(DEAD_LETTER_HEADERS.streamSeq, String(fields.streamSeq));
-  const data = await event.serializer.encode(letter);
+  const headers = deadLetterHeaders(fields);
   try {
-    await js.publish(event.name, data, { headers: h });
+    await js.publish(event.name, fields.data, { headers });
+    return;
   } catch (error) {
     // No stream yet (or it was deleted): create it, once, and publish again.
-    if (!isNoStream(error)) throw error;
-    await registerDeadLetters(await jetstreamManager(nc), event);
-    await js.publish(event.name, data, { headers: h });
+    if (!isNoStream(error)) throw notStored(error, false);
+  }
+  let created: boolean;
+  try {
+    created = await registerDeadLetters(await jetstreamManager(nc), event);
+  } catch (error) {
+    throw notStored(error, true);
+  }
+  try {
+    await js.publish(event.name, fields.data, { headers });
+  } catch (error) {
+    if (!created && isNoStream(error)) {
+      // A stream of the dead-letter stream's name exists and does not take its subject.
+      throw new DeadLetterNotStored(
+        `its stream cannot be created: a stream named "${event.streamName}" exists ` +
+          `without the subject "${event.name}"`,
+        true,
+        { cause: error },
+      );
+    }
+    if (isNoStream(error)) {
+      // Created a moment ago and not answering yet, or JetStream is restarting.
+      throw new DeadLetterNotStored(
+        `no stream answered on "${event.name}" (no responders)`,
+        false,
+        { cause: error },
+      );
+    }
+    throw notStored(error, false);
   }
 }
 
-/** nats.js reports a JetStream publish with no stream behind the subject as "no responders". */
-function isNoStream(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    if (e.name === "NoRespondersError" || /no responders|503/i.test(e.message)) return true;
+/**
+ * JetStream error codes that name a copy that can never be stored: larger than the
+ * stream's `max_msg_size` (10054), headers over the server's 64 KiB (10097), a sealed
+ * stream (10109).
+ */
+const NEVER_STORED = new Set([10054, 10097, 10109]);
+/** No peers for the stream yet (a cluster coming up): may pass though the server says 400. */
+const NO_PEERS = 10005;
+
+function notStored(error: unknown, creating: boolean): DeadLetterNotStored {
+  let text = errorText(error);
+  let lasting = false;
+  if (isTooLargeForServer(error)) {
+    lasting = true;
+    text = `the copy is larger than the server's max_payload (${text})`;
+  } else if (error instanceof JetStreamApiError) {
+    text = `${error.message} (code ${error.code})`;
+    if (creating) {
+      // The server marks what may pass (no leader, resources) with a 5xx status; a 4xx
+      // is the request itself (invalid or conflicting stream), which a retry repeats.
+      lasting = error.status < 500 && error.code !== NO_PEERS;
+      text = `its stream cannot be created: ${text}`;
+    } else {
+      lasting = NEVER_STORED.has(error.code);
+    }
+  }
+  return new DeadLetterNotStored(text, lasting, { cause: error });
+}
+
+/** nats.js refuses a publish over the server's `max_payload` before sending it. */
+function isTooLargeForServer(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (/max_payload/i.test(e.message)) return true;
   }
   return false;
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+/** nats.js reports a JetStream publish with no stream behind the subject as "no responders". */
+function isNoStream(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e.name === "NoRespondersError" || /no responders|503/i.test(e.message)) return true;
+  }
+  return false;
 }

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
+import { isInstance } from "../_error_text.ts";
 import { validate } from "../events/schema.ts";
 import { JobTimeoutError } from "../errors.ts";
-import { ACCEPT_ERROR, parseDelay, REPLY, TRACE } from "../headers.ts";
-import { sendResponse, sendResponseError, settleFailure } from "./ack.ts";
+import { parseDelay, REPLY, TRACE } from "../headers.ts";
+import { sendResponse, settleFailure } from "./ack.ts";
 import type {
   Actor,
   Context,
@@ -20,9 +20,13 @@ import type {
   Handler,
   Middleware,
   SuccessContext,
+  Termination,
 } from "./actor.ts";
 import { Puller } from "./consumer.ts";
-import { type DeadLetterReason, sendDeadLetter } from "./dead_letter.ts";
+import type { DeadLetterReason } from "./dead_letter.ts";
+import { FailureLog } from "./_failure_log.ts";
+import { type GiveUpEnd, GiveUps, type Unsent } from "./_give_up.ts";
+import { isPullFailure, PullStatusLog } from "./_pull_status_log.ts";
 import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { JobArgument, type Outcome, runHandler } from "./handler.ts";
@@ -68,6 +72,11 @@ export const AHEAD_PER_SLOT = 16;
 export const MAX_AHEAD = 1024;
 /** ...and at most this many bytes, by the average payload of the actor's messages. */
 export const MAX_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/** What the failure hooks are told of a give-up (`undefined`: kept for a retry of its copy). */
+function termination(reason: DeadLetterReason, end: GiveUpEnd): Termination | undefined {
+  return end === "kept" ? undefined : { reason, deadLetter: end };
+}
 
 /** Marks a message whose payload is not decoded yet. */
 const NOT_DECODED: unique symbol = Symbol("not decoded");
@@ -136,7 +145,12 @@ export class ActorRunner {
   #lastEnd = 0;
   #idle: (() => void) | undefined;
   #stopped = false;
-  #js: JetStreamClient | undefined;
+  /** Failed attempts and terminations, logged with a rate limit. */
+  readonly #failures: FailureLog;
+  /** Dead letters and terminations. */
+  readonly #giveUps: GiveUps;
+  /** Failed pull requests, logged once per kind with a count of repeats. */
+  readonly #pullLog: PullStatusLog;
   /** Where a validation error says the bad value was. */
   readonly #messageOf: string;
   /** Whether the fast path applies: a main-thread function handler, no middlewares. */
@@ -155,6 +169,9 @@ export class ActorRunner {
       actor.event.name,
       (error) => deps.logger.warn(`progress of a job of actor "${actor.name}" not sent`, { error }),
     );
+    this.#failures = new FailureLog(deps.logger, actor.name);
+    this.#giveUps = new GiveUps(deps.nc, deps.logger, actor);
+    this.#pullLog = new PullStatusLog(deps.logger, actor);
     // Messages waiting for a slot are always pulsed (their wait is the listener's doing);
     // jobs are pulsed when `actor.pulse` says so (their control then carries the delivery).
     this.#clock = new JobClock(
@@ -168,6 +185,7 @@ export class ActorRunner {
       noWait: deps.noWait,
       onMessage: (msg) => this.#receive(msg),
       onRequestEnd: (status, description) => this.#requestEnded(status, description),
+      onReady: () => this.refill(),
     });
   }
 
@@ -177,6 +195,11 @@ export class ActorRunner {
    */
   progress(limit: number): RunningJobProgress[] {
     return limit > 0 ? this.#board.snapshot(limit) : [];
+  }
+
+  /** Dead letters stored, and messages terminated without one (the copy cannot be stored). */
+  get deadLetters(): { readonly stored: number; readonly lost: number } {
+    return { ...this.#giveUps.counts };
   }
 
   /** Messages requested from the server and not yet delivered. */
@@ -235,7 +258,10 @@ export class ActorRunner {
 
   /** Ask for as many messages as there are free slots (local and global), plus `ahead`. */
   refill(): void {
-    if (this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained)) return;
+    if (
+      this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained) ||
+      this.#puller.backingOff
+    ) return;
     const ahead = this.ahead;
     const local = this.actor.maxJobs + ahead - this.running - this.held -
       this.#puller.outstanding;
@@ -257,32 +283,19 @@ export class ActorRunner {
 
   /** The requests died, or the consumer was recreated: forget them and pull again. */
   resetPulls(): void {
+    this.#pullLog.recovered();
     this.#puller.reset();
     this.refill();
   }
 
   #requestEnded(status: number, description: string): void {
-    if (status === 404 || status === 408) {
-      if (this.#deps.noWait) this.drained = true;
-    } else if (status === 409 && /max\s*waiting/i.test(description)) {
-      this.#deps.logger.warn(`too many pull requests for actor "${this.actor.name}"`, {
-        status,
-        description,
-      });
-    } else {
-      this.#deps.logger.warn(
-        `pull request of actor "${this.actor.name}" ended: ${status} ${description}`,
-        {
-          actor: this.actor.name,
-          status,
-          description,
-        },
-      );
-    }
+    if (isPullFailure(status)) this.#pullLog.failed(status, description);
+    else if (this.#deps.noWait) this.drained = true;
     this.#deps.changed();
   }
 
   #receive(msg: Msg): void {
+    if (this.#pullLog.active) this.#pullLog.recovered();
     const delivery = new Delivery(this.#deps.nc, msg);
     const size = this.#size;
     this.#size = size === 0 ? msg.data.length : size + (msg.data.length - size) / 8;
@@ -291,7 +304,21 @@ export class ActorRunner {
       return;
     }
     this.#inflight += 1;
-    if (!this.#fast || !this.#take(delivery)) void this.#dispatch(delivery);
+    const unsent = this.#giveUps.unsent(delivery);
+    if (unsent !== undefined) void this.#resend(delivery, unsent);
+    else if (!this.#fast || !this.#take(delivery)) void this.#dispatch(delivery);
+  }
+
+  /** A message given up on came back because its dead letter failed: try the copy again. */
+  async #resend(delivery: Delivery, unsent: Unsent): Promise<void> {
+    try {
+      await this.#giveUp(delivery, unsent.reason, unsent.error, unsent.attempt, unsent.why);
+    } catch (error) {
+      this.#crashed(delivery, error);
+    } finally {
+      this.#deps.changed();
+      this.#settled();
+    }
   }
 
   /** A received message is settled (or given back): wake `stop` when it was the last. */
@@ -418,7 +445,7 @@ export class ActorRunner {
     let decoded: unknown = NOT_DECODED;
     let message: unknown;
     try {
-      decoded = actor.event.serializer.decode(delivery.data);
+      decoded = actor.event.serializer.decode(delivery.data, delivery.headers);
       message = decoded instanceof Promise
         ? decoded
         : validate(actor.event.schema, decoded, this.#messageOf);
@@ -523,8 +550,11 @@ export class ActorRunner {
       try {
         delayUntil = parseDelay(delivery.headers);
       } catch (error) {
-        await this.#giveUp(delivery, "undecodable", error, 1, `${error}`);
-        this.#hook("onFailure", this.#context(delivery, undefined, 1), { error });
+        const end = await this.#giveUp(delivery, "undecodable", error, 1, "invalid headers");
+        this.#hook("onFailure", this.#context(delivery, undefined, 1), {
+          error,
+          terminated: termination("undecodable", end),
+        });
         this.#deps.changed();
         return;
       }
@@ -607,20 +637,19 @@ export class ActorRunner {
     let message: unknown;
     try {
       // Synchronous serializers and schemas (the common case) take no promise hop.
-      if (decoded === NOT_DECODED) decoded = actor.event.serializer.decode(delivery.data);
+      if (decoded === NOT_DECODED) {
+        decoded = actor.event.serializer.decode(delivery.data, delivery.headers);
+      }
       if (decoded instanceof Promise) decoded = await decoded;
       message = validate(actor.event.schema, decoded, this.#messageOf);
       if (message instanceof Promise) message = await message;
     } catch (error) {
       // The payload will never decode: retrying cannot help.
-      await this.#giveUp(
-        delivery,
-        "undecodable",
+      const end = await this.#giveUp(delivery, "undecodable", error, attempt, "cannot decode");
+      this.#hook("onFailure", this.#context(delivery, undefined, attempt), {
         error,
-        attempt,
-        `cannot decode: ${(error as Error).message}`,
-      );
-      this.#hook("onFailure", this.#context(delivery, undefined, attempt), { error });
+        terminated: termination("undecodable", end),
+      });
       return;
     }
     const traceId = delivery.headers?.get(TRACE) || undefined;
@@ -678,14 +707,13 @@ export class ActorRunner {
         } catch (error) {
           // The handler returned something the caller cannot accept; retrying the same
           // code gives the same answer, so tell the caller now and stop.
-          await this.#giveUp(
-            delivery,
-            "invalid-response",
+          const reason = "invalid-response";
+          const end = await this.#giveUp(delivery, reason, error, attempt, "invalid response");
+          this.#hook("onFailure", context, {
             error,
-            attempt,
-            `invalid response: ${(error as Error).message}`,
-          );
-          this.#hook("onFailure", context, { error, duration: outcome.duration });
+            duration: outcome.duration,
+            terminated: termination(reason, end),
+          });
           return;
         }
       }
@@ -696,14 +724,19 @@ export class ActorRunner {
       return;
     }
     const error = outcome.error;
-    if (error instanceof ShutdownError) {
+    let terminated: Termination | undefined;
+    if (isInstance(error, ShutdownError)) {
       delivery.nak(0);
     } else {
       const settlement = settleFailure(actor, attempt, error);
       if (settlement.kind === "retry") {
         delivery.nak(settlement.delay);
+        this.#failures.retrying(
+          { streamSeq: seq, attempt, maxAttempts: actor.maxAttempts, error },
+          settlement.delay,
+        );
       } else {
-        await this.#giveUp(
+        const end = await this.#giveUp(
           delivery,
           settlement.reason,
           error,
@@ -712,65 +745,28 @@ export class ActorRunner {
             ? `unrecoverable error in attempt ${attempt}`
             : `attempt ${attempt} of ${actor.maxAttempts} failed`,
         );
+        terminated = termination(settlement.reason, end);
       }
     }
-    this.#hook("onFailure", context, { error, duration: outcome.duration });
+    this.#hook("onFailure", context, { error, duration: outcome.duration, terminated });
   }
 
   /**
    * Give up on a message: copy it to the actor's dead-letter event (and wait until that
-   * is stored), then terminate it, log why, and answer a waiting caller. If the dead
-   * letter cannot be stored, the message is kept instead (naked with the retry delay).
+   * is stored), then terminate it, log why, and answer a waiting caller (see `GiveUps`).
    */
-  async #giveUp(
+  #giveUp(
     delivery: Delivery,
     reason: DeadLetterReason,
     error: unknown,
     attempt: number,
     why: string,
-  ): Promise<void> {
-    const { actor } = this;
-    const seq = delivery.metadata.streamSeq;
-    if (actor.deadLetters !== undefined) {
-      try {
-        this.#js ??= jetstream(this.#deps.nc);
-        await sendDeadLetter(this.#deps.nc, this.#js, actor.deadLetters, {
-          actor: actor.name,
-          event: actor.event.name,
-          reason,
-          error,
-          attempts: attempt,
-          streamSeq: seq,
-          timestamp: delivery.metadata.timestamp,
-          headers: delivery.headers,
-          data: delivery.data,
-        });
-      } catch (storeError) {
-        delivery.nak(actor.retryDelayAfter(attempt));
-        this.#deps.logger.error(
-          `message ${seq} of actor "${actor.name}" kept: ${why}, but its dead letter could ` +
-            `not be stored (${(storeError as Error).message}); retrying later`,
-          { error, storeError },
-        );
-        return;
-      }
-    }
-    delivery.term();
-    this.#early.delete(seq);
-    this.#deps.logger.error(
-      `message ${seq} of actor "${actor.name}" terminated: ${why}` +
-        (actor.deadLetters ? ` (dead letter in "${actor.deadLetters.name}")` : ""),
-      { error },
-    );
-    // A request's message was terminated: no response will come, so tell the caller now,
-    // if it reads the give-up reply. A Python caller decodes any reply as the response (an
-    // empty one is a decode error, or b"" for a bytes response); it gets nothing and times
-    // out, as with a Python actor, which never answers a failed request.
-    const inbox = delivery.headers?.get(REPLY);
-    if (actor.event.response && inbox && delivery.headers?.get(ACCEPT_ERROR)) {
-      const text = error instanceof Error ? error.message || error.name : String(error);
-      sendResponseError(this.#deps.nc, inbox, text);
-    }
+  ): Promise<GiveUpEnd> {
+    const end = this.#giveUps.giveUp(delivery, reason, error, attempt, why);
+    return end.then((end) => {
+      if (end !== "kept") this.#early.delete(delivery.metadata.streamSeq);
+      return end;
+    });
   }
 
   #context(delivery: Delivery, message: unknown, attempt: number): Context {
@@ -835,5 +831,8 @@ export class ActorRunner {
       await this.#allSettled();
     }
     this.#clock.stop();
+    this.#pullLog.recovered(" before the listener stopped");
+    this.#failures.flush();
+    this.#giveUps.flush();
   }
 }

@@ -57,8 +57,9 @@ status:
   --interval MS       refresh period of --watch (default: 2000)
   --wait MS           how long to wait for running listeners to answer (default: 500)
   --max-dead N        exit 1 when more than N dead letters are stored
-  Exit code: 0 healthy; 1 an actor or instance is unhealthy, a consumer is missing, or
-  dead letters exceed --max-dead; 3 the server cannot be reached.
+  Exit code: 0 healthy; 1 an actor or instance is unhealthy, a consumer or stream is
+  missing, a stream has no leader or an offline replica, or dead letters exceed
+  --max-dead; 3 the server cannot be reached.
 
 dead-letters:
   --actor NAME  --event NAME  --reason REASON   which dead letters

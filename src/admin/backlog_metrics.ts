@@ -191,6 +191,11 @@ export class BacklogMetrics implements AsyncDisposable {
         } catch (error) {
           if (signal.aborted) break;
           this.#gauges.failed.inc();
+          // A connection closed for good (reconnect attempts spent) is opened again next time.
+          if (this.#admin?.connection.isClosed()) {
+            await this.#admin.close();
+            this.#admin = undefined;
+          }
           logger.warn(`backlog metrics: cannot read the status, retrying in ${interval} ms`, {
             error,
           });

@@ -367,9 +367,8 @@ export class DeadLetters {
 
   async #reemit(stream: string, msg: StoredMsg): Promise<{ seq: number; duplicate: boolean }> {
     const letter = readDeadLetter(msg);
-    if (!letter.event) throw new Error("the dead letter does not name its event");
     const h = natsHeaders();
-    for (const [key, values] of letter.headers) {
+    for (const [key, values] of letter.allHeaders) {
       // JetStream's own headers (the original uid, publish expectations) do not carry over.
       if (key.toLowerCase().startsWith("nats-")) continue;
       for (const value of values) h.append(key, value);
@@ -543,8 +542,6 @@ export function redriveUid(
 
 function entryOf(stream: string, msg: StoredMsg): DeadLetterEntry {
   const letter = readDeadLetter(msg);
-  const headers: Record<string, string> = {};
-  for (const [key, values] of letter.headers) headers[key] = values[0] ?? "";
   return {
     stream,
     seq: msg.seq,
@@ -556,7 +553,7 @@ function entryOf(stream: string, msg: StoredMsg): DeadLetterEntry {
     attempts: letter.attempts,
     streamSeq: letter.streamSeq,
     timestamp: letter.timestamp,
-    headers,
+    headers: letter.headers,
     payload: letter.payload,
     preview: preview(letter.payload),
   };

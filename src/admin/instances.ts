@@ -40,13 +40,18 @@ export interface InstanceStatus {
   readonly problems: readonly string[];
   /** Jobs it runs now. */
   readonly running: number;
-  /** The actors it runs: name, event, jobs running and held, healing state. */
+  /**
+   * The actors it runs: name, event, jobs running and held, healing state, dead letters it
+   * could not store.
+   */
   readonly actors: readonly {
     readonly name: string;
     readonly event: string;
     readonly running: number;
     readonly held: number;
     readonly healing: string;
+    /** Dead letters this listener could not store (their messages were terminated). */
+    readonly lostDeadLetters: number;
   }[];
 }
 
@@ -133,6 +138,8 @@ export class InstanceTracker {
           running: h?.running ?? 0,
           held: h?.held ?? 0,
           healing: h?.healing.state ?? "ok",
+          // Older listeners do not report it.
+          lostDeadLetters: h?.deadLetters?.lost ?? 0,
         };
       });
       if (!health.healthy && problems.length === 0) problems.push("reports itself unhealthy");

@@ -222,7 +222,11 @@ export interface Status {
   readonly instances: readonly InstanceStatus[];
   /** Dead letters of all actors shown. */
   readonly deadLetters: number;
-  /** Every actor healthy (its consumer exists, its instances are healthy). */
+  /**
+   * Nothing is wrong: every actor's consumer exists and its instances are healthy, every
+   * listener heard from is healthy, every event's stream exists and, on a cluster, has a
+   * leader and no offline replica.
+   */
   readonly healthy: boolean;
   /** What is wrong, one line each (empty when healthy). */
   readonly problems: readonly string[];
@@ -367,6 +371,14 @@ export async function readStatus(
     if (c === undefined) {
       problems.push(`actor "${a.name}" of "${a.event}": its consumer does not exist`);
     }
+    for (const i of instances) {
+      const lost = i.actors.find((x) => x.name === a.name && x.event === a.event)?.lostDeadLetters;
+      if (lost) {
+        problems.push(
+          `actor "${a.name}" of "${a.event}": instance ${i.host}:${i.pid} could not store ${lost} dead letters (see its log)`,
+        );
+      }
+    }
     for (const i of mine) {
       if (!i.healthy) {
         problems.push(
@@ -404,7 +416,7 @@ export async function readStatus(
     actors: actorStatus,
     instances: [...instances],
     deadLetters: actorStatus.reduce((sum, a) => sum + a.deadLetters, 0),
-    healthy: actorStatus.every((a) => a.healthy) && instances.every((i) => i.healthy),
+    healthy: problems.length === 0,
     problems: [...new Set(problems)],
   };
 }

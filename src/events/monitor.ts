@@ -82,7 +82,7 @@ export function monitor(
             // Decoding may be async: keep arrival order by chaining.
             chain = chain.then(async () => {
               try {
-                const decoded = await event.serializer.decode(msg.data);
+                const decoded = await event.serializer.decode(msg.data, msg.headers);
                 const message = await validate(
                   event.schema,
                   decoded,

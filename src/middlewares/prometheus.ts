@@ -68,6 +68,9 @@ type Label = typeof LABELS[number];
  * - `walnats_job_duration_seconds` (histogram of handler run time, successes and
  *   failures after the handler ran),
  * - `walnats_jobs_in_flight` (gauge: jobs started and not yet settled),
+ * - `walnats_messages_terminated_total` (counter: messages given up on, also labelled
+ *   `reason` and `dead_letter`: `stored`, `lost` when the copy could never be stored,
+ *   `off` with `deadLetters: false`; alert on `dead_letter="lost"`),
  *
  * all labelled `event` and `actor`. `metrics()` returns the exposition text to serve
  * with `contentType`.
@@ -90,6 +93,7 @@ export class PrometheusMiddleware implements Middleware {
   readonly #failed: Counter<Label>;
   readonly #duration: Histogram<Label>;
   readonly #inFlight: Gauge<Label>;
+  readonly #terminated: Counter<Label | "reason" | "dead_letter">;
   /** Jobs counted in flight (a decode failure has no start to undo). */
   readonly #running = new WeakSet<JobMetadata>();
 
@@ -138,6 +142,14 @@ export class PrometheusMiddleware implements Middleware {
       `${prefix}jobs_in_flight`,
       (name) => new Gauge({ name, help: "Jobs running now", labelNames, registers }),
     );
+    this.#terminated = this.#reuse(`${prefix}messages_terminated_total`, (name) =>
+      new Counter({
+        name,
+        help: "Messages given up on, by reason and what became of their dead letter " +
+          "(stored, lost: could never be stored, off: deadLetters false)",
+        labelNames: [...LABELS, "reason", "dead_letter"],
+        registers,
+      }));
   }
 
   /** The content type of `metrics()`. */
@@ -173,6 +185,14 @@ export class PrometheusMiddleware implements Middleware {
   onFailure(context: FailureContext): void {
     const labels = this.#settle(context);
     this.#failed.inc(labels);
+    const { terminated } = context;
+    if (terminated !== undefined) {
+      this.#terminated.inc({
+        ...labels,
+        reason: terminated.reason,
+        dead_letter: terminated.deadLetter,
+      });
+    }
     const duration = durationOf(context);
     if (duration !== undefined) this.#duration.observe(labels, duration / 1000);
   }
@@ -183,7 +203,7 @@ export class PrometheusMiddleware implements Middleware {
     return labels;
   }
 
-  #reuse<M extends Metric<Label>>(name: string, create: (name: string) => M): M {
+  #reuse<M extends Metric<string>>(name: string, create: (name: string) => M): M {
     return (this.registry.getSingleMetric(name) as M | undefined) ?? create(name);
   }
 }

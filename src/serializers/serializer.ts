@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MessageHeaders } from "../headers.ts";
 
 /**
  * Turns messages into payload bytes and back. Either side may be async
@@ -29,6 +30,10 @@ export interface Serializer<T> {
   readonly name: string;
   /** Encode a message into payload bytes. */
   encode(message: T): Uint8Array | Promise<Uint8Array>;
-  /** Decode payload bytes into a message (not yet validated against the schema). */
-  decode(data: Uint8Array): T | Promise<T>;
+  /**
+   * Decode payload bytes into a message (not yet validated against the schema).
+   * A listener also passes the message's headers, for serializers whose message lives
+   * partly in headers (the dead-letter event's); most ignore them.
+   */
+  decode(data: Uint8Array, headers?: MessageHeaders): T | Promise<T>;
 }

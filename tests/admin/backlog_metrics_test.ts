@@ -79,6 +79,29 @@ test("BacklogMetrics counts failed polls and carries on", async () => {
   }
 });
 
+test("BacklogMetrics connects again after its connection closed for good", async () => {
+  const server = await startNatsServer();
+  const registry = new Registry();
+  const backlog = new BacklogMetrics(
+    { servers: server.url, reconnectTimeWait: 50, maxReconnectAttempts: 1 },
+    { registry, interval: 100, logger: quiet },
+  );
+  try {
+    await backlog.next();
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 1000)); // its one reconnect attempt is spent
+    await server.restart();
+    const polled = await Promise.race([
+      backlog.next().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 15_000)),
+    ]);
+    assert.equal(polled, true, "polling resumed on a new connection");
+  } finally {
+    await backlog.dispose();
+    await server[Symbol.asyncDispose]();
+  }
+});
+
 test("BacklogMetrics rejects a bad interval and prefix", () => {
   assert.throws(() => new BacklogMetrics("nats://127.0.0.1:1", { interval: 0 }), RangeError);
   assert.throws(() => new BacklogMetrics("nats://127.0.0.1:1", { prefix: "bad-" }), TypeError);

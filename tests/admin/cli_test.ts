@@ -166,6 +166,7 @@ test("cli status exits 1 when a running instance reports an actor unhealthy", as
           rtt: 1,
           lastPull: 0,
           lastActivity: 0,
+          deadLetters: { stored: 1, lost: 2 },
           healing: {
             state: "retrying",
             since: Date.now(),
@@ -189,6 +190,7 @@ test("cli status exits 1 when a running instance reports an actor unhealthy", as
   assert.equal(run.code, 1, run.stdout + run.stderr);
   assert.match(run.stdout, /^ship-order\s.*0\/1 healthy.*UNHEALTHY$/m);
   assert.match(run.stdout, /box:4242.*retrying: stream not found/);
+  assert.match(run.stdout, /instance box:4242 could not store 2 dead letters/);
 });
 
 test("cli status --watch redraws in place with rates until interrupted", async () => {
@@ -336,6 +338,12 @@ test("cli admin commands take credentials and exit 3 when the server cannot be r
   );
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.ok(JSON.parse(allowed.stdout).server.version);
+
+  await using tokenServer = await startNatsServer({ config: "authorization { token: t0ken }" });
+  const token = await cli("status", "--json", "--server", tokenServer.url, "--token", "t0ken");
+  assert.equal(token.code, 0, token.stderr);
+  const wrong = await cli("status", "--server", tokenServer.url, "--token", "nope");
+  assert.equal(wrong.code, 3);
 
   const env = start(["status", "--json"], { NATS_URL: "nats://127.0.0.1:1" });
   const run = await env.done;

@@ -220,3 +220,46 @@ test("DeadLetters reads the byte-for-byte format and redrives its exact payload 
   assert.equal(re.header.get("Walnats-Dead-Reason"), "");
   assert.equal(re.header.get("Walnats-Dead-Nats-Msg-Id"), "");
 });
+
+test("a redriven dead letter is the message the actor gave up on, byte for byte and every header", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("blob"), bytes());
+  let fixed = false;
+  const seen: Uint8Array[] = [];
+  const store = new Actor("store", e, (data) => {
+    if (!fixed) throw new UnrecoverableError("disk full");
+    seen.push(data);
+  });
+  await using events = await new Events(e).connect(server.url);
+  await events.register();
+  await using actors = await new Actors(store).connect(server.url);
+  await actors.register();
+  const payload = new Uint8Array([0, 255, 10, 13, 0x7b, 1, 0xc3]);
+  const h = natsHeaders();
+  h.append("X-Tenant", "a");
+  h.append("X-Tenant", "b");
+  h.set("Nats-Msg-Id", "blob-1");
+  await jetstream(events.connection).publish(e.name, payload, { headers: h });
+  await actors.listen({ burst: true, logger: quiet, heartbeat: false });
+
+  await using admin = await connectAdmin(server.url);
+  const [letter] = await admin.deadLetters.list();
+  assert.equal(letter?.reason, "unrecoverable");
+  assert.equal(letter?.headers["Nats-Msg-Id"], "blob-1", "the original uid, for people");
+  fixed = true;
+  const result = await admin.deadLetters.redrive();
+  assert.equal(result.redriven, 1);
+  const jsm = await jetstreamManager(events.connection);
+  const re = (await jsm.streams.getMessage(e.streamName, { seq: result.items[0]!.eventSeq }))!;
+  assert.deepEqual(new Uint8Array(re.data), payload);
+  assert.deepEqual(re.header.values("X-Tenant"), ["a", "b"]);
+  assert.match(
+    re.header.get("Nats-Msg-Id"),
+    /^redrive:/,
+    "a new uid: the original is in the window",
+  );
+  await actors.listen({ burst: true, logger: quiet, heartbeat: false });
+  assert.equal(seen.length, 1);
+  assert.deepEqual(new Uint8Array(seen[0]!), payload);
+  assert.equal((await admin.deadLetters.list()).length, 0);
+});

@@ -5,7 +5,17 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsCluster, startNatsServer } from "../../testing.ts";
-import { Actor, Actors, Event, Events, type Logger, UnrecoverableError } from "../../mod.ts";
+import process from "node:process";
+import {
+  Actor,
+  Actors,
+  Event,
+  Events,
+  type Heartbeat,
+  HEARTBEAT_SUBJECTS,
+  type Logger,
+  UnrecoverableError,
+} from "../../mod.ts";
 import { type ActorStatus, connectAdmin, rates } from "../../admin.ts";
 import { connect } from "../../src/connection.ts";
 import { uniqueName, until } from "../_helpers.ts";
@@ -102,6 +112,14 @@ test("Admin.status from declarations names what is missing", async () => {
     status.problems.join("\n"),
   );
   assert.ok(status.problems.some((p) => p.includes(ghost.streamName)), status.problems.join("\n"));
+  // A missing stream alone is a problem too, even when every actor is fine.
+  await using streamsOnly = await connectAdmin(server.url, {
+    events: [e, ghost],
+    actors: [registered],
+  });
+  const missingStream = await streamsOnly.status({ wait: 0 });
+  assert.deepEqual(missingStream.actors.map((a) => a.healthy), [true]);
+  assert.equal(missingStream.healthy, false);
 });
 
 test("Admin.status counts running listeners from their heartbeats, per actor", async () => {
@@ -136,6 +154,45 @@ test("Admin.status counts running listeners from their heartbeats, per actor", a
     await one.close();
     await two.close();
   }
+});
+
+test("a listener beats on $WALNATS.heartbeat.<id> every interval with its health", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("order"), v.number());
+  const a = new Actor("beating", e, () => {});
+  await using events = await new Events(e).connect(server.url);
+  await events.register();
+  await using conn = await new Actors(a).connect(server.url);
+  await conn.register();
+  const beats: { subject: string; beat: Heartbeat }[] = [];
+  const sub = events.connection.subscribe(`${HEARTBEAT_SUBJECTS.beat}.>`, {
+    callback: (_, msg) => void beats.push({ subject: msg.subject, beat: msg.json<Heartbeat>() }),
+  });
+  await events.connection.flush();
+  const stop = new AbortController();
+  const started = Date.now();
+  const listening = conn.listen({
+    signal: stop.signal,
+    logger: quiet,
+    heartbeat: { interval: 100 },
+  });
+  try {
+    await until(() => beats.length >= 4, 5000, "four beats");
+  } finally {
+    stop.abort();
+    await listening;
+    sub.unsubscribe();
+  }
+  assert.ok(Date.now() - started >= 250, "one at once, then one per interval");
+  const [first] = beats;
+  assert.equal(first!.subject, `${HEARTBEAT_SUBJECTS.beat}.${first!.beat.id}`);
+  assert.equal(new Set(beats.map((b) => b.beat.id)).size, 1, "one listener, one id");
+  assert.equal(first!.beat.v, 1);
+  assert.equal(first!.beat.pid, process.pid);
+  assert.equal(first!.beat.interval, 100);
+  assert.deepEqual(first!.beat.actors, [{ name: "beating", event: e.name }]);
+  assert.equal(first!.beat.health.listening, true);
+  assert.ok("beating" in first!.beat.health.actors);
 });
 
 test("listen({ heartbeat: false }) announces nothing", async () => {

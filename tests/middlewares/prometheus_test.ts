@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { Registry } from "prom-client";
 import { startNatsServer } from "../../testing.ts";
-import { Actor, Event } from "../../mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Actor, Event, UnrecoverableError } from "../../mod.ts";
 import { PrometheusMiddleware } from "../../prometheus.ts";
 import { uniqueName } from "../_helpers.ts";
 import { context, failure, quiet, setup } from "./_setup.ts";
@@ -92,6 +93,48 @@ test("PrometheusMiddleware exposes started, succeeded, failed, durations and in-
   assert.ok(value(samples, "walnats_job_duration_seconds_sum", allLabels)! < 5);
   assert.equal(value(samples, "walnats_jobs_in_flight", oddLabels), 0);
   assert.equal(value(samples, "walnats_jobs_in_flight", allLabels), 0);
+  assert.equal(types.get("walnats_messages_terminated_total"), "counter");
+  const terminated = (actor: string, reason: string) =>
+    value(samples, "walnats_messages_terminated_total", {
+      event: e.name,
+      actor,
+      reason,
+      dead_letter: "stored",
+    });
+  assert.equal(terminated("odd-fails", "failed"), 2);
+  assert.equal(terminated("odd-fails", "undecodable"), 1);
+  assert.equal(terminated("all-pass", "undecodable"), 1);
+  assert.equal(terminated("all-pass", "failed"), undefined);
+});
+
+test("PrometheusMiddleware counts messages terminated without a dead letter as lost", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const metrics = new PrometheusMiddleware();
+  const a = new Actor("picky", e, () => {
+    throw new UnrecoverableError("no");
+  }, { middlewares: [metrics] });
+  await using ctx = await setup(server.url, e, [a]);
+  // A dead-letter stream that takes no message over 16 bytes: every copy is lost.
+  const jsm = await jetstreamManager(ctx.events.connection);
+  await jsm.streams.add({
+    name: a.deadLetters!.streamName,
+    subjects: [a.deadLetters!.name],
+    max_msg_size: 16,
+  });
+  await ctx.events.emit(e, "a message longer than sixteen bytes", { sync: true });
+  await ctx.conn.listen({ burst: true, logger: quiet });
+  const { samples } = parseExposition(await metrics.metrics());
+  assert.equal(
+    value(samples, "walnats_messages_terminated_total", {
+      event: e.name,
+      actor: "picky",
+      reason: "unrecoverable",
+      dead_letter: "lost",
+    }),
+    1,
+  );
+  assert.deepEqual(ctx.conn.health().actors, {}, "the listener stopped");
 });
 
 test("PrometheusMiddleware counts a running job in flight until it settles", async () => {

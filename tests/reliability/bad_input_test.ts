@@ -7,7 +7,15 @@ import * as v from "valibot";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
-import { Actor, Actors, type ConnectedEvents, type DeadLetter, Event, Events } from "../../mod.ts";
+import {
+  Actor,
+  Actors,
+  type ConnectedEvents,
+  type DeadLetter,
+  Event,
+  Events,
+  parseDeadLetter,
+} from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
 import { recordingLogger } from "./_fault.ts";
 
@@ -79,7 +87,7 @@ async function withBench(body: (bench: Bench) => Promise<void>): Promise<void> {
         const count = await jsm.streams.info(stream).then((i) => i.state.messages, () => 0);
         const letters: DeadLetter[] = [];
         for (let seq = 1; seq <= count; seq++) {
-          letters.push((await jsm.streams.getMessage(stream, { seq }))!.json<DeadLetter>());
+          letters.push(parseDeadLetter((await jsm.streams.getMessage(stream, { seq }))!));
         }
         return letters;
       },
