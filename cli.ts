@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
- * The walnats command line: AsyncAPI 3.0 documents and event-storming diagrams of
- * the `Services` a module exports.
+ * The walnats command line: the status of a running system and its dead letters
+ * (`status`, `dead-letters`, against a NATS server; see docs/operating.md), and AsyncAPI 3.0
+ * documents and event-storming diagrams of the `Services` a module exports.
  *
  * ```sh
+ * walnats status --server nats://localhost:4222 --max-dead 0   # a deploy gate
+ * walnats dead-letters redrive --actor send-welcome --dry-run
+ * walnats dashboard --port 4280 --allow-redrive                # a live page, until interrupted
  * deno run -A jsr:@walnats/walnats/cli asyncapi ./services.ts > asyncapi.json
  * deno run -A jsr:@walnats/walnats/cli d2 ./services.ts | d2 - arch.svg
  * bun cli.ts mermaid ./services.ts --direction down
@@ -32,13 +36,17 @@ import process from "node:process";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { ADMIN_USAGE, adminMain } from "./src/admin/_cli.ts";
+import { DASHBOARD_USAGE, dashboardMain } from "./src/dashboard/_cli.ts";
 import type { AsyncApiOptions } from "./src/services/asyncapi.ts";
 import type { DiagramOptions } from "./src/services/diagrams.ts";
 import type { Services } from "./src/services/services.ts";
 
-const USAGE = `Usage: walnats <command> <module> [options]
+const USAGE = `Usage: walnats <command> [arguments] [options]
 
-Commands:
+${ADMIN_USAGE}
+${DASHBOARD_USAGE}
+Module commands: walnats <command> <module> [options]
   asyncapi   print the AsyncAPI 3.0 document (JSON) of all services, or of one
   d2         print a D2 diagram of services, events and actors
   mermaid    print a Mermaid flowchart of services, events and actors
@@ -94,12 +102,18 @@ const processOutput: CliOutput = {
  *
  * @param args the arguments after the program, e.g. `["d2", "./services.ts"]`
  * @param output where to write @default the process's standard output and error
- * @returns the exit code: 0 done, 1 the module could not be used, 2 bad command line
+ * @returns the exit code: 0 done, 1 the module could not be used (status: unhealthy, or
+ *   too many dead letters), 2 bad command line, 3 the NATS server cannot be reached
  */
 export async function main(
   args: readonly string[],
   output: CliOutput = processOutput,
 ): Promise<number> {
+  if (args[0] === "status" || args[0] === "dead-letters") {
+    return await adminMain(args[0], args.slice(1), output);
+  }
+  // The dashboard runs until interrupted (SIGINT, SIGTERM).
+  if (args[0] === "dashboard") return await dashboardMain(args.slice(1), output);
   let parsed;
   try {
     parsed = parseArgs({
@@ -235,5 +249,13 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // Under Deno, the socket of a connection the server refused (a bad login) may report its
+  // reset after nats.js has let go of it, as an uncaught error: the command has already said
+  // why it failed, so that reset must not replace its exit code.
+  process.on("uncaughtException", (error: Error & { code?: string; syscall?: string }) => {
+    if (error.code === "ECONNRESET" && error.syscall === "read") return;
+    console.error(error);
+    process.exit(1);
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -23,6 +23,7 @@ export {
   DEAD_LETTER_HEADERS,
   parseDeadLetter,
 } from "./src/actors/dead_letter.ts";
+export { HEARTBEAT_SUBJECTS } from "./src/actors/heartbeat.ts";
 export { Priority, PrioritySemaphore } from "./src/actors/priority.ts";
 export { workerHandler, workerModule } from "./src/actors/workers/worker_handler.ts";
 export { WorkerCrashError } from "./src/actors/workers/worker_pool.ts";
@@ -67,6 +68,7 @@ export { jsonSerializer } from "./src/serializers/json.ts";
 export { msgpack } from "./src/serializers/msgpack.ts";
 export { textSerializer } from "./src/serializers/text.ts";
 export { Services } from "./src/services/services.ts";
+export { MAX_PROGRESS_BYTES } from "./src/progress.ts";
 
 export type {
   ActorHandler,
@@ -82,7 +84,10 @@ export type {
   Termination,
 } from "./src/actors/actor.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { RunningJobProgress } from "./src/actors/job_progress.ts";
+export type { ProgressValue } from "./src/progress.ts";
 export type { DeadLetter, DeadLetterMessage, DeadLetterReason } from "./src/actors/dead_letter.ts";
+export type { Heartbeat, HeartbeatOptions } from "./src/actors/heartbeat.ts";
 export type { AroundJob, JobScope, MessageHeaders } from "./src/actors/context.ts";
 export type { AcquireOptions, Permit, PrioritySemaphoreOptions } from "./src/actors/priority.ts";
 export type {

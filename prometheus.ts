@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics for walnats actors: started, succeeded and failed jobs, a duration
- * histogram and an in-flight gauge, labelled by event and actor, through `prom-client`.
+ * histogram and an in-flight gauge, labelled by event and actor, through `prom-client`;
+ * and backlog gauges polled from the server (pending, in flight, redelivered, dead
+ * letters, instances per actor: {@linkcode BacklogMetrics}).
  * A separate entry point, so that only its users load `prom-client`.
  *
  * @example Count jobs and serve the metrics
@@ -15,5 +17,7 @@
  *
  * @module
  */
+export { BacklogMetrics } from "./src/admin/backlog_metrics.ts";
 export { PrometheusMiddleware } from "./src/middlewares/prometheus.ts";
+export type { BacklogMetricsOptions } from "./src/admin/backlog_metrics.ts";
 export type { PrometheusOptions, PrometheusRegistry } from "./src/middlewares/prometheus.ts";

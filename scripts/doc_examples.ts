@@ -13,6 +13,7 @@ const ENTRY_POINTS = [
   "testing.ts",
   "otel.ts",
   "prometheus.ts",
+  "admin.ts",
   "cli.ts",
   "lint/plugin.ts",
 ];

@@ -18,6 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WALNATS_SERVER_MATRIX=1
+export WALNATS_NEEDS_BROWSER="${WALNATS_NEEDS_BROWSER:-1}"
 source scripts/_setup.sh
 export NO_COLOR=1
 
@@ -46,12 +47,12 @@ export WALNATS_TEST_RUN="$$-$(date +%s%N)"
 if [ "${WALNATS_SKIP_CHECKS:-0}" != 1 ]; then
   check "deno fmt --check" deno fmt --check
   check "deno lint" deno lint
-  check "deno check" deno check mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/ src/ tests/ examples/ bench/
-  check "JSDoc examples type-check" deno check --doc mod.ts testing.ts otel.ts prometheus.ts cli.ts \
+  check "deno check" deno check mod.ts testing.ts otel.ts prometheus.ts cli.ts admin.ts lint/ src/ tests/ examples/ bench/
+  check "JSDoc examples type-check" deno check --doc mod.ts testing.ts otel.ts prometheus.ts cli.ts admin.ts \
     lint/plugin.ts $(find src -name '*.ts' | sort)
   check "every export has an @example" deno run -A scripts/doc_examples.ts
   check "deno publish --dry-run" deno publish --dry-run --allow-dirty
-  check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts lint/plugin.ts
+  check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts admin.ts lint/plugin.ts
   check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno
   check "demo under Bun" timeout 120 env -u NATS_URL bash scripts/demo.sh bun
   check "examples under Deno and Bun" timeout 600 env -u NATS_URL bash scripts/examples.sh

@@ -133,3 +133,16 @@ export const MAX_DELAY_UNTIL = 9_000_000_000_000;
 
 /** Set on a response that carries an error message instead of a value (walnats for Deno and Bun). */
 export const RESPONSE_ERROR = "Walnats-Error";
+
+/**
+ * On a message sent to a `Walnats-Reply` inbox: this is job progress (JSON), not the
+ * response (walnats for Deno and Bun).
+ */
+export const PROGRESS = "Walnats-Progress";
+
+/**
+ * Set by walnats for Deno and Bun on a request whose caller passed `onProgress`: it tells
+ * {@linkcode PROGRESS} messages from the response. Progress goes only to callers that set
+ * it, since others (the Python walnats) take the first message on the inbox as the response.
+ */
+export const ACCEPT_PROGRESS = "Walnats-Accept-Progress";

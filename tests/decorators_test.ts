@@ -20,6 +20,7 @@ function job(signal: AbortSignal = new AbortController().signal): Job {
     attempt: 1,
     traceId: "trace-1",
     metadata: { streamSeq: 1, consumerSeq: 1, timestamp: 0, delivered: 1, pending: 0 },
+    progress() {},
   };
 }
 

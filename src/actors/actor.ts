@@ -6,6 +6,7 @@
 import { checkDuration, MAX_SERVER_DURATION, MAX_TIMER } from "../_duration.ts";
 import { checkDescription, checkName } from "../_names.ts";
 import type { Event } from "../events/event.ts";
+import type { ProgressValue } from "../progress.ts";
 import { Priority } from "./priority.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 import { type DeadLetter, deadLetterEvent, type DeadLetterReason } from "./dead_letter.ts";
@@ -105,6 +106,32 @@ export interface Job {
   readonly traceId: string | undefined;
   /** Delivery facts. */
   readonly metadata: JobMetadata;
+  /**
+   * Report the job's progress: a number (e.g. a percentage) or a small JSON value (at
+   * most 1 KiB of JSON). It leaves the message's ack alone (pulses keep it ours). The
+   * value goes to a requester that passed `onProgress` to `request()`, to the status
+   * subject that `walnats dashboard` follows, and into `health()` while the job runs; at
+   * most 5 updates a second are sent per job, the last value winning. Works the same
+   * in worker threads and processes. Reports after the job ended are ignored.
+   *
+   * @param value the progress
+   * @throws {TypeError} when the value is not a finite number or JSON
+   * @throws {RangeError} when its JSON is larger than `MAX_PROGRESS_BYTES` (1024)
+   *
+   * @example Report a percentage while resizing images
+   * ```ts
+   * import type { Job } from "@walnats/walnats";
+   *
+   * async function resizeAll(urls: string[], job: Job): Promise<number> {
+   *   for (const [i, url] of urls.entries()) {
+   *     await fetch(url, { signal: job.signal });
+   *     job.progress(Math.round(((i + 1) / urls.length) * 100));
+   *   }
+   *   return urls.length;
+   * }
+   * ```
+   */
+  progress(value: ProgressValue): void;
 }
 
 /**

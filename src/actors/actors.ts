@@ -19,8 +19,10 @@ import {
   type RegisterConsumersOptions,
 } from "./consumer.ts";
 import { Healer, sleep } from "./_healing.ts";
+import { checkHeartbeatOptions, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
+import { MAX_PROGRESS_JOBS, type RunningJobProgress } from "./job_progress.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";
 import { refuseSharedStreams } from "../events/stream.ts";
 
@@ -93,6 +95,14 @@ export interface ListenOptions {
   readonly consumerCheckInterval?: number;
   /** Where the listener reports. @default console */
   readonly logger?: Logger;
+  /**
+   * Announce this listener on core NATS (`$WALNATS.heartbeat.<id>`, and in answer to
+   * `$WALNATS.ping`) with its `health()`, host, pid and runtime, so that `walnats status`
+   * counts the instances of each actor. `false` turns it off (e.g. when the account may
+   * not publish there).
+   * @default { interval: 5000 }
+   */
+  readonly heartbeat?: HeartbeatOptions | false;
 }
 
 /**
@@ -170,6 +180,11 @@ export interface Health {
         /** The last error met while healing. */
         readonly lastError?: string;
       };
+      /**
+       * Running jobs that reported progress (`job.progress()`), with their latest value,
+       * in the order they first reported (at most 64 in one `health()`, all actors together).
+       */
+      readonly progress: readonly RunningJobProgress[];
     }>
   >;
   /** Workers alive now, by pool (`executeIn`), and how many of them run a job. */
@@ -364,8 +379,11 @@ class ConnectedActorsImpl implements ConnectedActors {
     let running = 0;
     let healing = false;
     const listening = this.#listening;
+    let budget = MAX_PROGRESS_JOBS;
     for (const r of listening?.runners ?? []) {
       const record = listening!.healer.record(r);
+      const progress = r.progress(budget);
+      budget -= progress.length;
       healing ||= record.state !== "ok";
       actors[r.actor.name] = {
         running: r.running,
@@ -377,6 +395,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         lastActivity: r.lastActivity,
         deadLetters: r.deadLetters,
         healing: record,
+        progress,
       };
       running += r.running;
     }
@@ -421,6 +440,7 @@ class ConnectedActorsImpl implements ConnectedActors {
         `Invalid listen option: pullAhead must be a boolean, got ${String(options.pullAhead)}`,
       );
     }
+    checkHeartbeatOptions(options.heartbeat);
     if (this.#listening) throw new TypeError("Cannot listen twice at once on one connection");
     if (
       options.processArgs !== undefined &&
@@ -523,6 +543,11 @@ class ConnectedActorsImpl implements ConnectedActors {
       () => void healer.follow(),
       options.consumerCheckInterval ?? 60_000,
     );
+    const beating = options.heartbeat === false ? undefined : startHeartbeat(
+      this.connection,
+      { actors: this.#actors, health: () => this.health() },
+      options.heartbeat,
+    );
     let check = () => {};
     try {
       await new Promise<void>((resolve) => {
@@ -540,6 +565,7 @@ class ConnectedActorsImpl implements ConnectedActors {
       signal?.removeEventListener("abort", check);
       clearInterval(watchdog);
       clearInterval(following);
+      beating?.stop();
       stopping.abort();
       const grace = options.shutdownGrace ?? 5000;
       await Promise.all(runners.map((r) => r.stop(grace)));

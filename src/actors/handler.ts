@@ -9,6 +9,9 @@ import type { Actor, Handler, Job } from "./actor.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 import type { JobClock, JobControl } from "./job_control.ts";
+import { type ProgressBoard, reportProgress } from "./job_progress.ts";
+import { progressJson, type ProgressValue } from "../progress.ts";
+import type { MsgHdrs } from "@nats-io/nats-core";
 
 /** How a handler call ended. */
 export type Outcome =
@@ -21,22 +24,42 @@ export class JobArgument implements Job {
   readonly traceId: string | undefined;
   readonly metadata: Job["metadata"];
   readonly #control: JobControl;
+  readonly #board: ProgressBoard;
+  readonly #headers: MsgHdrs | undefined;
 
   constructor(
     attempt: number,
     traceId: string | undefined,
     metadata: Job["metadata"],
     control: JobControl,
+    board: ProgressBoard,
+    headers: MsgHdrs | undefined,
   ) {
     this.attempt = attempt;
     this.traceId = traceId;
     this.metadata = metadata;
     this.#control = control;
+    this.#board = board;
+    this.#headers = headers;
   }
 
   get signal(): AbortSignal {
     return this.#control.signal;
   }
+
+  progress(value: ProgressValue): void {
+    const json = progressJson(value, this.#board.actor);
+    reportProgress(this.#control, this.#board, this.attempt, this.metadata, this.#headers, json);
+  }
+}
+
+/** What a job is besides its message and control: the `job` argument's facts, and where progress goes. */
+export interface JobFields {
+  readonly attempt: number;
+  readonly traceId: string | undefined;
+  readonly metadata: Job["metadata"];
+  readonly headers: MsgHdrs | undefined;
+  readonly board: ProgressBoard;
 }
 
 /**
@@ -58,7 +81,7 @@ export class JobArgument implements Job {
 export async function runHandler(
   actor: Actor<unknown, unknown>,
   message: unknown,
-  job: Omit<Job, "signal">,
+  job: JobFields,
   control: JobControl,
   clock: JobClock,
   pools?: WorkerPools,
@@ -86,6 +109,17 @@ export async function runHandler(
           start = performance.now();
           clock.startTimeout(control);
         },
+        (json) => {
+          // Checked in the worker; checked again here, where the bytes leave the process.
+          let checked: string;
+          try {
+            checked = progressJson(JSON.parse(json), actor.name);
+          } catch (error) {
+            job.board.onError(error);
+            return;
+          }
+          reportProgress(control, job.board, job.attempt, job.metadata, job.headers, checked);
+        },
       );
       return { ok: true, value, duration: performance.now() - start };
     }
@@ -96,7 +130,10 @@ export async function runHandler(
       start = performance.now();
     }
     clock.startTimeout(control, start);
-    const result = call(message, new JobArgument(job.attempt, job.traceId, job.metadata, control));
+    const result = call(
+      message,
+      new JobArgument(job.attempt, job.traceId, job.metadata, control, job.board, job.headers),
+    );
     if (!(result instanceof Promise)) {
       const duration = performance.now() - start;
       if (duration > actor.jobTimeout) {
@@ -110,6 +147,7 @@ export async function runHandler(
     return { ok: false, error, duration: performance.now() - start };
   } finally {
     clock.end(control);
+    control.endProgress();
   }
 }
 

@@ -8,6 +8,8 @@
  */
 import { MAX_TIMER } from "../_duration.ts";
 
+import type { JobProgress } from "./job_progress.ts";
+
 /** Something that can be told the job is still running (an in-progress ack). */
 export interface Pulsable {
   working(): void;
@@ -28,6 +30,8 @@ export class JobControl {
   /** Why it was aborted. */
   reason: unknown = undefined;
   readonly delivery: Pulsable | undefined;
+  /** The job's progress: made on its first report, `null` once the job ended. */
+  progress: JobProgress | null | undefined = undefined;
   #controller: AbortController | undefined;
   #onAbort: ((reason: unknown) => void) | undefined;
   #done: ((job: JobControl, ok: boolean, value: unknown) => void) | undefined;
@@ -43,6 +47,13 @@ export class JobControl {
       if (this.aborted) this.#controller.abort(this.reason);
     }
     return this.#controller.signal;
+  }
+
+  /** The job ended: send its pending progress, and take no more. */
+  endProgress(): void {
+    const progress = this.progress;
+    this.progress = null;
+    progress?.end();
   }
 
   /** Abort the job once: its signal, and the wait for its result. */

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { type ConsumerConfig, jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { isInstance } from "../_error_text.ts";
@@ -32,6 +31,7 @@ import { jobScope } from "./context.ts";
 import { Delivery } from "./delivery.ts";
 import { JobArgument, type Outcome, runHandler } from "./handler.ts";
 import { JobClock, JobControl } from "./job_control.ts";
+import { ProgressBoard, type RunningJobProgress } from "./job_progress.ts";
 import type { Permit, PrioritySemaphore } from "./priority.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 
@@ -157,12 +157,20 @@ export class ActorRunner {
   readonly #fast: boolean;
   /** The consumer's ack_wait, ms: declared until the server's is read. */
   #ackWait: number;
+  /** The running jobs' progress. */
+  readonly #board: ProgressBoard;
 
   constructor(actor: Actor<unknown, unknown>, deps: RunnerDeps) {
     this.actor = actor;
     this.#deps = deps;
     this.#messageOf = `message of event "${actor.event.name}"`;
     this.#fast = typeof actor.handler === "function" && actor.middlewares.length === 0;
+    this.#board = new ProgressBoard(
+      deps.nc,
+      actor.name,
+      actor.event.name,
+      (error) => deps.logger.warn(`progress of a job of actor "${actor.name}" not sent`, { error }),
+    );
     this.#failures = new FailureLog(deps.logger, actor.name);
     this.#giveUps = new GiveUps(deps.nc, deps.logger, actor);
     this.#pullLog = new PullStatusLog(deps.logger, actor);
@@ -182,6 +190,14 @@ export class ActorRunner {
       onRequestEnd: (status, description) => this.#requestEnded(status, description),
       onReady: () => this.refill(),
     });
+  }
+
+  /**
+   * The latest progress of running jobs that reported some.
+   * @param limit at most this many
+   */
+  progress(limit: number): RunningJobProgress[] {
+    return limit > 0 ? this.#board.snapshot(limit) : [];
   }
 
   /** Dead letters stored, and messages terminated without one (the copy cannot be stored). */
@@ -478,7 +494,7 @@ export class ActorRunner {
     try {
       result = (actor.handler as Handler<unknown, unknown>)(
         message,
-        new JobArgument(attempt, traceId, delivery.metadata, job),
+        new JobArgument(attempt, traceId, delivery.metadata, job, this.#board, delivery.headers),
       );
     } catch (error) {
       this.#ended(job, false, error);
@@ -496,6 +512,7 @@ export class ActorRunner {
     const now = performance.now();
     const duration = now - job.started;
     this.#clock.end(job);
+    job.endProgress();
     this.#controls.delete(job);
     this.#timed(duration, now);
     const delivery = job.received;
@@ -662,7 +679,13 @@ export class ActorRunner {
     const traceId = delivery.headers?.get(TRACE) || undefined;
     const control = new JobControl(actor.pulse ? delivery : undefined);
     this.#controls.add(control);
-    const jobFields = { attempt, traceId, metadata: delivery.metadata };
+    const jobFields = {
+      attempt,
+      traceId,
+      metadata: delivery.metadata,
+      headers: delivery.headers,
+      board: this.#board,
+    };
     let context: Context | undefined;
     let outcome: Outcome;
     if (actor.middlewares.length === 0) {

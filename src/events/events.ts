@@ -26,6 +26,7 @@ import {
 import type { Event } from "./event.ts";
 import { monitor, type MonitoredEvent, type MonitorOptions } from "./monitor.ts";
 import { type RequestOptions, ResponseMux } from "./request.ts";
+import { ACCEPT_PROGRESS } from "../headers.ts";
 import { refuseSharedStreams, registerStream, type RegisterStreamsOptions } from "./stream.ts";
 
 /**
@@ -349,11 +350,17 @@ class ConnectedEventsImpl implements ConnectedEvents {
     checkDuration(`Cannot request event "${event.name}"`, "timeout", timeout, {
       max: MAX_TIMER,
     });
+    const { onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new TypeError(
+        `Cannot request event "${event.name}": onProgress must be a function, got ${typeof onProgress}`,
+      );
+    }
     signal?.throwIfAborted();
     if (this.#unverified(event as Event<unknown, unknown>)) {
       await this.#verify(event as Event<unknown, unknown>);
     }
-    const { inbox, response } = this.#mux.wait(event, { timeout, signal });
+    const { inbox, response } = this.#mux.wait(event, { timeout, signal, onProgress });
     const hooks = startEmitHooks(this.#hooks, {
       event: event as Event<unknown, unknown>,
       operation: "request",
@@ -361,7 +368,10 @@ class ConnectedEventsImpl implements ConnectedEvents {
     });
     response.then(() => hooks.end({}), (error) => hooks.end({ error }));
     try {
-      const out = await encodeOutgoing(event, message, options, inbox, hooks.headers);
+      const extra = onProgress === undefined
+        ? hooks.headers
+        : { ...hooks.headers, [ACCEPT_PROGRESS]: "1" };
+      const out = await encodeOutgoing(event, message, options, inbox, extra);
       // Aborted (or timed out) while encoding: nobody waits for an answer, send nothing.
       if (this.#mux.waiting(inbox)) {
         this.connection.publish(event.name, out.data, out.headers && { headers: out.headers });

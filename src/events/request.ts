@@ -6,7 +6,9 @@
  */
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { RequestTimeoutError, ResponseError } from "../errors.ts";
-import { RESPONSE_ERROR } from "../headers.ts";
+import { PROGRESS, RESPONSE_ERROR } from "../headers.ts";
+import { consoleLogger } from "../_logger.ts";
+import type { ProgressValue } from "../progress.ts";
 import type { EmitOptions } from "./emit.ts";
 import type { Event } from "./event.ts";
 import { validate } from "./schema.ts";
@@ -26,10 +28,18 @@ export interface RequestOptions extends Omit<EmitOptions, "sync"> {
   readonly timeout?: number;
   /** Abort the wait; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Called with each progress value the handler reports (`job.progress()`), in order,
+   * before the response. Progress is sent only to requests that pass this (they carry
+   * a `Walnats-Accept-Progress` header); at most 5 values a second arrive per job, the
+   * last value winning. An error it throws is logged and otherwise ignored.
+   */
+  readonly onProgress?: (value: ProgressValue) => void;
 }
 
 interface Pending {
   event: Event<unknown, unknown>;
+  progress: ((value: ProgressValue) => void) | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -54,7 +64,11 @@ export class ResponseMux {
   /** Register a waiter and return its inbox subject plus the promise of the response. */
   wait<R>(
     event: Event<unknown, R>,
-    options: { timeout: number; signal?: AbortSignal | undefined },
+    options: {
+      timeout: number;
+      signal?: AbortSignal | undefined;
+      onProgress?: ((value: ProgressValue) => void) | undefined;
+    },
   ): { inbox: string; response: Promise<R> } {
     if (!this.#sub) {
       this.#prefix = createInbox();
@@ -84,6 +98,7 @@ export class ResponseMux {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(token, {
         event: event as Event<unknown, unknown>,
+        progress: options.onProgress,
         resolve: (value) => {
           done();
           resolve(value as R);
@@ -111,6 +126,16 @@ export class ResponseMux {
     const pending = this.#pending.get(tokenOf(msg.subject));
     if (!pending) return; // late or duplicate response: the first one won
     const { event } = pending;
+    if (msg.headers?.has(PROGRESS)) {
+      // Progress, never the response: sent only when the request accepts it.
+      if (pending.progress === undefined) return;
+      try {
+        pending.progress(JSON.parse(decoder.decode(msg.data)));
+      } catch (error) {
+        consoleLogger.error(`onProgress of a request of event "${event.name}" failed`, { error });
+      }
+      return;
+    }
     if (msg.headers?.has(RESPONSE_ERROR)) {
       // An empty reason still means an error, not an empty response.
       const reason = msg.headers.get(RESPONSE_ERROR) || "no reason given";
@@ -133,6 +158,8 @@ export class ResponseMux {
     this.#sub = undefined;
   }
 }
+
+const decoder = new TextDecoder();
 
 function tokenOf(inbox: string): string {
   return inbox.slice(inbox.lastIndexOf(".") + 1);

@@ -6,7 +6,16 @@
 import type { Actor } from "../actors/actor.ts";
 import type { Event } from "../events/event.ts";
 import { redactCredentials } from "../_redact.ts";
-import { ACCEPT_ERROR, DELAY, MSG_ID, REPLY, RESPONSE_ERROR, TRACE } from "../headers.ts";
+import {
+  ACCEPT_ERROR,
+  ACCEPT_PROGRESS,
+  DELAY,
+  MSG_ID,
+  PROGRESS,
+  REPLY,
+  RESPONSE_ERROR,
+  TRACE,
+} from "../headers.ts";
 import { type JsonSchema, rebaseRefs, toJsonSchema } from "./_json_schema.ts";
 import type { Service } from "./service.ts";
 
@@ -198,6 +207,12 @@ function addEvent(doc: AsyncApiDocument, event: Event<unknown, unknown>): void {
           description: "Set, with an empty payload, when the actor could not produce a response " +
             `(sent only to requests with ${ACCEPT_ERROR})`,
         },
+        [PROGRESS]: {
+          type: "string",
+          const: "1",
+          description: "Set on a progress message (its payload is the JSON value the job " +
+            `reported), which is not the response (sent only to requests with ${ACCEPT_PROGRESS})`,
+        },
       },
     },
     "x-walnats": { serializer: event.response.serializer.name },
@@ -254,6 +269,12 @@ function headersTrait(): AsyncApiObject {
           const: "1",
           description: `Set on a request whose caller reads the ${RESPONSE_ERROR} reply ` +
             "of an actor that gave up; other callers get no reply then",
+        },
+        [ACCEPT_PROGRESS]: {
+          type: "string",
+          const: "1",
+          description: `Set on a request whose caller reads ${PROGRESS} messages on its inbox ` +
+            "before the response; other callers get no progress",
         },
       },
     },

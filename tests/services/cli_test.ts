@@ -113,7 +113,7 @@ test("cli reports an unknown command with the usage", async () => {
   assert.equal(run.code, 2);
   assert.match(
     run.stderr,
-    /^walnats: unknown command "openapi"\n\nUsage: walnats <command> <module>/,
+    /^walnats: unknown command "openapi"\n\nUsage: walnats <command> \[arguments\] \[options\]/,
   );
 });
 
@@ -129,7 +129,10 @@ test("cli reports bad option values: an unknown service or direction", async () 
 test("cli prints the usage on help and fails without a command", async () => {
   const help = await cli("help");
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: walnats <command> <module> \[options\]/);
+  assert.match(help.stdout, /^Usage: walnats <command> \[arguments\] \[options\]/);
+  assert.match(help.stdout, /^ {2}status /m);
+  assert.match(help.stdout, /^ {2}dead-letters list /m);
+  assert.match(help.stdout, /^Module commands: walnats <command> <module> \[options\]/m);
   const none = await cli();
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^Usage:/);

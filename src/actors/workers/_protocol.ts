@@ -56,8 +56,15 @@ export interface ExitNotice {
   readonly code: number;
 }
 
+/** Worker → listener: job `id` reported progress (checked JSON), which the listener publishes. */
+export interface ProgressNotice {
+  readonly type: "progress";
+  readonly id: number;
+  readonly json: string;
+}
+
 /** What a worker sends. */
-export type FromWorker = DoneReply | ExitNotice;
+export type FromWorker = DoneReply | ExitNotice | ProgressNotice;
 
 /** An error as it crosses: what settlement and logs need. */
 export interface ErrorData {

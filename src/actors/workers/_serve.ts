@@ -6,6 +6,7 @@
  * @module
  */
 import type { Job } from "../actor.ts";
+import { progressJson } from "../../progress.ts";
 import {
   AbortKind,
   abortReason,
@@ -16,6 +17,12 @@ import {
 } from "./_protocol.ts";
 
 type Send = (message: FromWorker) => void;
+
+/**
+ * A worker posts progress at most this often, ms (the listener throttles its publishes
+ * further): a handler reporting in a tight loop does not flood the channel.
+ */
+const PROGRESS_POST_INTERVAL = 50;
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -115,6 +122,7 @@ function jobSignal(
 
 async function run(request: RunRequest, signal: AbortSignal, send: Send): Promise<void> {
   let value: unknown;
+  const progress = new ProgressPoster(request.id, send);
   try {
     const module = await load(request.module);
     const handler = module[request.name];
@@ -130,12 +138,15 @@ async function run(request: RunRequest, signal: AbortSignal, send: Send): Promis
       attempt: request.attempt,
       traceId: request.traceId,
       metadata: request.metadata,
+      progress: (progressValue) => progress.report(progressJson(progressValue, request.actor)),
     };
     value = await handler(request.message, job);
   } catch (error) {
+    progress.flush();
     send({ type: "done", id: request.id, ok: false, error: toErrorData(error) });
     return;
   }
+  progress.flush();
   try {
     send({ type: "done", id: request.id, ok: true, value });
   } catch (error) {
@@ -151,5 +162,45 @@ async function run(request: RunRequest, signal: AbortSignal, send: Send): Promis
         }`,
       },
     });
+  }
+}
+
+/** Posts a job's progress to the listener, at most once per interval (the last value wins). */
+class ProgressPoster {
+  readonly #id: number;
+  readonly #send: Send;
+  #json: string | undefined;
+  #postedAt = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #done = false;
+
+  constructor(id: number, send: Send) {
+    this.#id = id;
+    this.#send = send;
+  }
+
+  report(json: string): void {
+    if (this.#done) return;
+    this.#json = json;
+    if (this.#timer !== undefined) return;
+    const wait = this.#postedAt + PROGRESS_POST_INTERVAL - performance.now();
+    if (wait <= 0) this.#post();
+    else this.#timer = setTimeout(() => this.#post(), wait);
+  }
+
+  /** The job ended: post what is pending, before the answer; take no more. */
+  flush(): void {
+    this.#done = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#post();
+  }
+
+  #post(): void {
+    this.#timer = undefined;
+    const json = this.#json;
+    if (json === undefined) return;
+    this.#json = undefined;
+    this.#postedAt = performance.now();
+    this.#send({ type: "progress", id: this.#id, json });
   }
 }

@@ -56,6 +56,7 @@ interface Job {
   readonly id: number;
   readonly actor: string;
   settle(message: FromWorker & { type: "done" }): void;
+  progress: ((json: string) => void) | undefined;
   crash(error: WorkerCrashError): void;
 }
 
@@ -128,11 +129,17 @@ export class WorkerPool {
    * @param task what to run
    * @param signal the job's signal
    * @param started called when a worker takes the job
+   * @param progress called with each progress report of the job (checked JSON)
    * @returns the handler's value
    * @throws the handler's error, `signal.reason`, {@linkcode WorkerCrashError}, or
    *   {@linkcode UnrecoverableError} when the message cannot be sent to a worker
    */
-  async run(task: WorkerTask, signal: AbortSignal, started?: () => void): Promise<unknown> {
+  async run(
+    task: WorkerTask,
+    signal: AbortSignal,
+    started?: () => void,
+    progress?: (json: string) => void,
+  ): Promise<unknown> {
     signal.throwIfAborted();
     const slot = await this.#acquire(signal);
     if (signal.aborted) {
@@ -151,6 +158,7 @@ export class WorkerPool {
       slot.job = {
         id,
         actor: task.actor,
+        progress,
         settle(message) {
           signal.removeEventListener("abort", onAbort);
           if (message.ok) resolve(message.value);
@@ -243,6 +251,12 @@ export class WorkerPool {
   }
 
   #answer(slot: Slot, message: FromWorker): void {
+    if (message.type === "progress") {
+      if (message.id === slot.runningId && typeof message.json === "string") {
+        slot.job?.progress?.(message.json);
+      }
+      return;
+    }
     if (message.type !== "done" || message.id !== slot.runningId) return;
     const job = slot.job;
     slot.job = undefined;
