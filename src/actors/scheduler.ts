@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ConsumerConfig } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import { isInstance } from "../_error_text.ts";
