@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { MAX_SERVER_DURATION } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -14,8 +14,7 @@ import { Event } from "./events/event.ts";
 import type { ConnectedEvents } from "./events/events.ts";
 import { dateTime } from "./events/schema.ts";
 
-// Server error code (nats-server errors.json).
-const STREAM_NOT_FOUND = 10059;
+const STREAM_NOT_FOUND = JetStreamApiCodes.StreamNotFound;
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days).
 const MAX_TIMEOUT = 2 ** 31 - 1;
 

@@ -9,6 +9,7 @@ import {
   AckPolicy,
   type ConsumerConfig,
   DeliverPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
 } from "@nats-io/jetstream";
@@ -19,8 +20,8 @@ import { consoleLogger, type Logger } from "../_logger.ts";
 import { registerStream } from "../events/stream.ts";
 import type { Actor } from "./actor.ts";
 
-const CONSUMER_NOT_FOUND = 10014;
-const STREAM_NOT_FOUND = 10059;
+const { ConsumerNotFound: CONSUMER_NOT_FOUND, StreamNotFound: STREAM_NOT_FOUND } =
+  JetStreamApiCodes;
 
 /** The consumer config an actor declares: these fields are always set. */
 type DeclaredConsumer =

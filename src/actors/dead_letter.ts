@@ -13,6 +13,13 @@ import {
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import * as v from "valibot";
 import { boundedText, errorText } from "../_error_text.ts";
+import {
+  HEADERS_OVER_MAX,
+  MESSAGE_OVER_STREAM_MAX,
+  NO_PEERS,
+  STREAM_NAME_IN_USE,
+  STREAM_SEALED,
+} from "../_jetstream_codes.ts";
 import { MAX_NAME_LENGTH } from "../_names.ts";
 import { SerializerError } from "../errors.ts";
 import { Event } from "../events/event.ts";
@@ -342,8 +349,6 @@ class DeadLetterEvent extends Event<DeadLetter> {
   }
 }
 
-const STREAM_NAME_IN_USE = 10058;
-
 /**
  * Create the dead-letter stream if it is missing. Unlike other events' streams it keeps
  * every message for {@linkcode DEAD_LETTER_AGE} (retention *limits*): a dead letter must
@@ -488,12 +493,13 @@ export async function sendDeadLetter(
 
 /**
  * JetStream error codes that name a copy that can never be stored: larger than the
- * stream's `max_msg_size` (10054), headers over the server's 64 KiB (10097), a sealed
- * stream (10109).
+ * stream's `max_msg_size`, headers over the server's 64 KiB, a sealed stream.
  */
-const NEVER_STORED = new Set([10054, 10097, 10109]);
-/** No peers for the stream yet (a cluster coming up): may pass though the server says 400. */
-const NO_PEERS = 10005;
+const NEVER_STORED: ReadonlySet<number> = new Set([
+  MESSAGE_OVER_STREAM_MAX,
+  HEADERS_OVER_MAX,
+  STREAM_SEALED,
+]);
 
 function notStored(error: unknown, creating: boolean): DeadLetterNotStored {
   let text = errorText(error);
@@ -506,6 +512,7 @@ function notStored(error: unknown, creating: boolean): DeadLetterNotStored {
     if (creating) {
       // The server marks what may pass (no leader, resources) with a 5xx status; a 4xx
       // is the request itself (invalid or conflicting stream), which a retry repeats.
+      // No peers yet (a cluster coming up) may pass though the server says 400.
       lasting = error.status < 500 && error.code !== NO_PEERS;
       text = `its stream cannot be created: ${text}`;
     } else {

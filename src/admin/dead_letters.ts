@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
@@ -507,8 +508,7 @@ export class DeadLetters {
   }
 }
 
-const STREAM_NOT_FOUND = 10059;
-const NO_MESSAGE = 10037;
+const { NoMessageFound: NO_MESSAGE, StreamNotFound: STREAM_NOT_FOUND } = JetStreamApiCodes;
 
 /** Internal narrowing of a selection: these streams only, this one sequence only. */
 interface Scope {

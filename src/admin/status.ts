@@ -7,6 +7,7 @@
  */
 import {
   type ConsumerInfo,
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
   type StreamInfo,
@@ -238,8 +239,8 @@ export interface Declarations {
   readonly actors?: readonly Actor<unknown, unknown>[];
 }
 
-const STREAM_NOT_FOUND = 10059;
-const CONSUMER_NOT_FOUND = 10014;
+const { ConsumerNotFound: CONSUMER_NOT_FOUND, StreamNotFound: STREAM_NOT_FOUND } =
+  JetStreamApiCodes;
 
 /** Read the status from the server; `instances` come from the caller's heartbeats. */
 export async function readStatus(

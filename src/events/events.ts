@@ -5,6 +5,7 @@
  */
 import {
   jetstream,
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
@@ -191,8 +192,7 @@ export class Events {
   }
 }
 
-/** The server's "stream not found" error code. */
-const STREAM_NOT_FOUND = 10059;
+const STREAM_NOT_FOUND = JetStreamApiCodes.StreamNotFound;
 /** What a fire-and-forget emit returns: one settled promise, shared. */
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 

@@ -6,6 +6,7 @@
  */
 import {
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
@@ -14,12 +15,11 @@ import {
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { toNanos } from "../_duration.ts";
+import { STREAM_NAME_IN_USE } from "../_jetstream_codes.ts";
 import { StreamConfigError, StreamExistsError } from "../errors.ts";
 import type { Event } from "./event.ts";
 
-// Server error codes (nats-server errors.json).
-const STREAM_NAME_IN_USE = 10058;
-const STREAM_NOT_FOUND = 10059;
+const STREAM_NOT_FOUND = JetStreamApiCodes.StreamNotFound;
 
 /** The stream config an event declares. Every field we own is set, so an update resets removed limits. */
 export function streamConfig(
