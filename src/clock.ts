@@ -6,6 +6,7 @@
  * @module
  */
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { sleep } from "./_async.ts";
 import { MAX_SERVER_DURATION } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 import { StreamConfigError } from "./errors.ts";
@@ -257,21 +258,6 @@ export class Clock {
       );
     }
   }
-}
-
-/** Sleep; resolves `false` at once when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (passed: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(passed);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function describe(value: unknown): string {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Job } from "./actors/actor.ts";
+import { sleep } from "./_async.ts";
 import { MAX_TIMER } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";
 
@@ -615,19 +616,8 @@ function named<F extends (...args: never[]) => unknown>(handler: { name: string 
 }
 
 /** Wait `ms`; reject with the signal's reason when it aborts. */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!await sleep(ms, signal)) throw signal!.reason;
 }
 
 function kind(value: unknown): string {

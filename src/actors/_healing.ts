@@ -6,6 +6,7 @@
  * @module
  */
 import { type ConsumerConfig, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { sleep } from "../_async.ts";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "../_logger.ts";
 import type { Actor } from "./actor.ts";
@@ -242,17 +243,4 @@ function describe(error: unknown): string {
     return code === undefined ? error.message : `${error.message} (code ${code})`;
   }
   return String(error);
-}
-
-/** Wait `ms`, or less if `signal` aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -18,7 +18,8 @@ import {
   registerConsumer,
   type RegisterConsumersOptions,
 } from "./consumer.ts";
-import { Healer, sleep } from "./_healing.ts";
+import { Healer } from "./_healing.ts";
+import { sleep, within } from "../_async.ts";
 import { checkHeartbeatOptions, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import { PrioritySemaphore } from "./priority.ts";
 import { ActorRunner } from "./scheduler.ts";
@@ -573,14 +574,10 @@ class ConnectedActorsImpl implements ConnectedActors {
       this.#pools = undefined;
       if (!this.connection.isClosed()) {
         // While disconnected a flush waits for the next connection: do not wait forever.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
+        await within(
           this.connection.flush().catch(() => {}),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.min(Math.max(grace, 1000), MAX_TIMER));
-          }),
-        ]);
-        clearTimeout(timer);
+          Math.min(Math.max(grace, 1000), MAX_TIMER),
+        );
       }
       this.#listening = undefined;
     }

@@ -14,6 +14,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { within } from "../_async.ts";
 import { toNanos } from "../_duration.ts";
 import { ConsumerConfigError } from "../errors.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
@@ -556,14 +557,7 @@ export class Puller {
     this.#stopBackoff();
     const sub = this.#sub;
     if (!sub || sub.isClosed() || this.#nc.isClosed()) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      sub.drain().catch(() => {}),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#options.expires);
-      }),
-    ]);
-    clearTimeout(timer);
+    await within(sub.drain().catch(() => {}), this.#options.expires);
     if (!sub.isClosed()) sub.unsubscribe();
   }
 }

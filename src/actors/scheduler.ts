@@ -8,6 +8,7 @@
  */
 import type { ConsumerConfig } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { within } from "../_async.ts";
 import type { Logger } from "../_logger.ts";
 import { isInstance } from "../_error_text.ts";
 import { validate } from "../events/schema.ts";
@@ -846,13 +847,8 @@ export class ActorRunner {
     }
     await this.#puller.drain();
     if (this.#inflight > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       // shutdownGrace Infinity: wait for the jobs, however long they take.
-      const graceOver = new Promise<void>((resolve) => {
-        if (grace !== Infinity) timer = setTimeout(resolve, grace);
-      });
-      await Promise.race([this.#allSettled(), graceOver]);
-      clearTimeout(timer);
+      await within(this.#allSettled(), grace);
       for (const control of this.#controls) control.abort(new ShutdownError());
       await this.#allSettled();
     }

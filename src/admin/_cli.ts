@@ -11,6 +11,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Actor } from "../actors/actor.ts";
+import { sleep } from "../_async.ts";
 import type { ConnectionOptions } from "../connection.ts";
 import type { Event } from "../events/event.ts";
 import { type Admin, type AdminOptions, connectAdmin } from "./admin.ts";
@@ -286,15 +287,7 @@ async function status(admin: Admin, values: Values, output: Output): Promise<num
         else output.stdout(`\x1b[H\x1b[J${line}\n`);
         code = EXIT.server;
         previous = undefined;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, interval);
-          function done() {
-            clearTimeout(timer);
-            stop.signal.removeEventListener("abort", done);
-            resolve();
-          }
-          stop.signal.addEventListener("abort", done, { once: true });
-        });
+        await sleep(interval, stop.signal);
       }
     }
   } finally {

@@ -7,6 +7,7 @@
  */
 import { jetstream, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { Actor } from "../actors/actor.ts";
+import { sleep } from "../_async.ts";
 import { type NatsConnection, type ServerOrConnection, useConnection } from "../connection.ts";
 import type { Event } from "../events/event.ts";
 import { DeadLetters } from "./dead_letters.ts";
@@ -222,16 +223,4 @@ class AdminImpl implements Admin {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { Counter, Gauge, Registry } from "prom-client";
+import { sleep } from "../_async.ts";
 import type { ConnectionOptions, NatsConnection } from "../connection.ts";
 import type { Logger } from "../_logger.ts";
 import { consoleLogger } from "../_logger.ts";
@@ -199,13 +200,7 @@ export class BacklogMetrics implements AsyncDisposable {
           logger.warn(`backlog metrics: cannot read the status, retrying in ${interval} ms`, {
             error,
           });
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, interval);
-            signal.addEventListener("abort", () => {
-              clearTimeout(timer);
-              resolve();
-            }, { once: true });
-          });
+          await sleep(interval, signal);
         }
       }
     } finally {

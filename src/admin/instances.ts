@@ -5,6 +5,7 @@
  * @module
  */
 import { createInbox, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { sleep } from "../_async.ts";
 import { type Heartbeat, HEARTBEAT_SUBJECTS } from "../actors/heartbeat.ts";
 
 /**
@@ -95,7 +96,7 @@ export class InstanceTracker {
     });
     try {
       this.#nc.publish(HEARTBEAT_SUBJECTS.ping, new Uint8Array(), { reply: inbox });
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
     } finally {
       sub.unsubscribe();
     }

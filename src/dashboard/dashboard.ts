@@ -20,6 +20,7 @@ import type { Heartbeat } from "../actors/heartbeat.ts";
 import { HEARTBEAT_SUBJECTS } from "../actors/heartbeat.ts";
 import { PROGRESS_SUBJECT, type RunningJobProgress } from "../actors/job_progress.ts";
 import type { Subscription } from "@nats-io/nats-core";
+import { sleep } from "../_async.ts";
 import { consoleLogger, type Logger } from "../_logger.ts";
 import type { ServerOrConnection } from "../connection.ts";
 import { type Admin, type AdminOptions, connectAdmin } from "../admin/admin.ts";
@@ -621,16 +622,4 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

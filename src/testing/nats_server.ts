@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createConnection, createServer } from "node:net";
+import { sleep, within } from "../_async.ts";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
@@ -321,10 +322,6 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 interface ServerPlan {
   binary: string;
   name: string;
@@ -442,14 +439,7 @@ class NatsServerImpl implements NatsServer {
       return;
     }
     send(child, signal);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const exited = await Promise.race([
-      this.#exited.then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), grace);
-      }),
-    ]);
-    clearTimeout(timer);
+    const exited = await within(this.#exited, grace);
     if (!exited) {
       send(child, "SIGKILL");
       await this.#exited;
