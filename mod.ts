@@ -77,12 +77,11 @@ export type {
   FailureContext,
   Handler,
   HandlerResult,
-  Job,
-  JobMetadata,
   Middleware,
   SuccessContext,
   Termination,
 } from "./src/actors/actor.ts";
+export type { Job, JobMetadata } from "./src/actors/job.ts";
 export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
 export type { RunningJobProgress } from "./src/actors/job_progress.ts";
 export type { ProgressValue } from "./src/progress.ts";

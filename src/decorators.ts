@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Job } from "./actors/actor.ts";
+import type { Job } from "./actors/job.ts";
 import { sleep } from "./_async.ts";
 import { MAX_TIMER } from "./_duration.ts";
 import { consoleLogger, type Logger } from "./_logger.ts";

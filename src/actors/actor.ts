@@ -6,7 +6,7 @@
 import { checkDuration, MAX_SERVER_DURATION, MAX_TIMER } from "../_duration.ts";
 import { checkDescription, checkName } from "../_names.ts";
 import type { Event } from "../events/event.ts";
-import type { ProgressValue } from "../progress.ts";
+import type { Job, JobMetadata } from "./job.ts";
 import { Priority } from "./priority.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 import { type DeadLetter, deadLetterEvent, type DeadLetterReason } from "./dead_letter.ts";
@@ -59,80 +59,6 @@ export const ExecuteIn = {
 } as const;
 /** Where the handler runs: `"main"`, `"thread"` or `"process"`. */
 export type ExecuteIn = typeof ExecuteIn[keyof typeof ExecuteIn];
-
-/**
- * Delivery facts of the message a job handles.
- *
- * @example How long a message waited
- * ```ts
- * import type { Job, JobMetadata } from "@walnats/walnats";
- *
- * const lag = (metadata: JobMetadata): number => Date.now() - metadata.timestamp;
- * const handler = (_message: unknown, job: Job) => console.info(`waited ${lag(job.metadata)} ms`);
- * ```
- */
-export interface JobMetadata {
-  /** The message's sequence number in the stream. */
-  readonly streamSeq: number;
-  /** The consumer's sequence number of this delivery. */
-  readonly consumerSeq: number;
-  /** When the message was stored, epoch milliseconds. */
-  readonly timestamp: number;
-  /** How many times the server delivered it, early (delayed) deliveries included. */
-  readonly delivered: number;
-  /** Messages left in the stream for this actor. */
-  readonly pending: number;
-}
-
-/**
- * What a handler may use besides the message.
- *
- * @example Use the job in a handler
- * ```ts
- * import type { Job } from "@walnats/walnats";
- *
- * async function handler(url: string, job: Job): Promise<void> {
- *   if (job.attempt > 1) console.info(`retrying message ${job.metadata.streamSeq}`);
- *   await fetch(url, { signal: job.signal });
- * }
- * ```
- */
-export interface Job {
-  /** Aborts on `jobTimeout` and on shutdown (after the grace period). */
-  readonly signal: AbortSignal;
-  /** Which attempt this is, from 1; delayed redeliveries do not count. */
-  readonly attempt: number;
-  /** The `Walnats-Trace` header, if the publisher set one. */
-  readonly traceId: string | undefined;
-  /** Delivery facts. */
-  readonly metadata: JobMetadata;
-  /**
-   * Report the job's progress: a number (e.g. a percentage) or a small JSON value (at
-   * most 1 KiB of JSON). It leaves the message's ack alone (pulses keep it ours). The
-   * value goes to a requester that passed `onProgress` to `request()`, to the status
-   * subject that `walnats dashboard` follows, and into `health()` while the job runs; at
-   * most 5 updates a second are sent per job, the last value winning. Works the same
-   * in worker threads and processes. Reports after the job ended are ignored.
-   *
-   * @param value the progress
-   * @throws {TypeError} when the value is not a finite number or JSON
-   * @throws {RangeError} when its JSON is larger than `MAX_PROGRESS_BYTES` (1024)
-   *
-   * @example Report a percentage while resizing images
-   * ```ts
-   * import type { Job } from "@walnats/walnats";
-   *
-   * async function resizeAll(urls: string[], job: Job): Promise<number> {
-   *   for (const [i, url] of urls.entries()) {
-   *     await fetch(url, { signal: job.signal });
-   *     job.progress(Math.round(((i + 1) / urls.length) * 100));
-   *   }
-   *   return urls.length;
-   * }
-   * ```
-   */
-  progress(value: ProgressValue): void;
-}
 
 /**
  * A handler: gets the message (and the job) and returns the response, if the event has one.

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Msg, type MsgHdrs, nanos, type NatsConnection } from "@nats-io/nats-core";
-import type { JobMetadata } from "./actor.ts";
+import type { JobMetadata } from "./job.ts";
 
 const encoder = new TextEncoder();
 const ACK = encoder.encode("+ACK");

@@ -5,7 +5,8 @@
  * @module
  */
 import { JobTimeoutError } from "../errors.ts";
-import type { Actor, Handler, Job } from "./actor.ts";
+import type { Actor, Handler } from "./actor.ts";
+import type { Job } from "./job.ts";
 import { isWorkerHandler, type WorkerHandler } from "./workers/worker_handler.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 import type { JobClock, JobControl } from "./job_control.ts";

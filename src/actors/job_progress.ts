@@ -10,7 +10,7 @@
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { ACCEPT_PROGRESS, PROGRESS, REPLY } from "../headers.ts";
 import type { ProgressValue } from "../progress.ts";
-import type { JobMetadata } from "./actor.ts";
+import type { JobMetadata } from "./job.ts";
 import type { JobControl } from "./job_control.ts";
 
 /** At most one progress publish per job this often, ms; values in between are coalesced. */

@@ -24,13 +24,8 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type {
-  Context,
-  FailureContext,
-  JobMetadata,
-  Middleware,
-  SuccessContext,
-} from "../actors/actor.ts";
+import type { Context, FailureContext, Middleware, SuccessContext } from "../actors/actor.ts";
+import type { JobMetadata } from "../actors/job.ts";
 import type { AroundJob, JobScope, MessageHeaders } from "../actors/context.ts";
 import type { EmitHook, EmitHookScope, EmitInfo, EmitOutcome } from "../events/emit.ts";
 import { MSG_ID, TRACE } from "../headers.ts";

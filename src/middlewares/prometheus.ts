@@ -9,13 +9,8 @@
  * @module
  */
 import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client";
-import type {
-  Context,
-  FailureContext,
-  JobMetadata,
-  Middleware,
-  SuccessContext,
-} from "../actors/actor.ts";
+import type { Context, FailureContext, Middleware, SuccessContext } from "../actors/actor.ts";
+import type { JobMetadata } from "../actors/job.ts";
 import { durationOf } from "./_job.ts";
 
 /**

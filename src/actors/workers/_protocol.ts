@@ -5,7 +5,7 @@
  * @module
  */
 import { JobTimeoutError, RetryLaterError, UnrecoverableError } from "../../errors.ts";
-import type { JobMetadata } from "../actor.ts";
+import type { JobMetadata } from "../job.ts";
 
 /** Why a job's signal aborted, as a worker can rebuild it. */
 export const AbortKind = { OTHER: 0, TIMEOUT: 1, SHUTDOWN: 2 } as const;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Job } from "../actor.ts";
+import type { Job } from "../job.ts";
 import { progressJson } from "../../progress.ts";
 import {
   AbortKind,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Job } from "../actor.ts";
+import type { Job } from "../job.ts";
 
 /** Marks worker handlers at run time (shared by every copy of walnats in a process). */
 const brand: unique symbol = Symbol.for("walnats.WorkerHandler") as never;
