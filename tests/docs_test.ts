@@ -213,8 +213,12 @@ function anchors(markdown: string): Set<string> {
   return out;
 }
 
-test("docs and README link only to files and headings that exist", () => {
-  const pages = [...docPages().map((name) => join(docsDir, name)), join(root, "README.md")];
+test("docs, README and ARCHITECTURE link only to files and headings that exist", () => {
+  const pages = [
+    ...docPages().map((name) => join(docsDir, name)),
+    join(root, "README.md"),
+    join(root, "ARCHITECTURE.md"),
+  ];
   const problems: string[] = [];
   for (const page of pages) {
     const text = readFileSync(page, "utf8");
