@@ -109,7 +109,12 @@ export type {
   TimePattern,
   TimeRange,
 } from "./src/decorators.ts";
-export type { ConnectionOptions, NatsConnection, ServerOrConnection } from "./src/connection.ts";
+export type {
+  ConnectionOptions,
+  NatsConnection,
+  NatsConnectionOptions,
+  ServerOrConnection,
+} from "./src/connection.ts";
 export type {
   EmitHook,
   EmitHookScope,

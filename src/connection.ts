@@ -13,7 +13,7 @@ import { redactCredentials } from "./_redact.ts";
 // has no exports map, so its files are reachable in every runtime.
 import { nodeResolveHost, NodeTransport } from "@nats-io/transport-node/lib/node_transport.js";
 import type {
-  ConnectionOptions as NatsConnectionOptions,
+  ConnectionOptions as NatsCoreConnectionOptions,
   NatsConnection as NatsClientConnection,
 } from "@nats-io/nats-core";
 
@@ -33,6 +33,19 @@ import type {
 export type NatsConnection = NatsClientConnection;
 
 /**
+ * The connection options of nats.js (`ConnectionOptions` of `@nats-io/nats-core`), which
+ * {@link ConnectionOptions} extends.
+ *
+ * @example Keep nats.js options apart from walnats' own
+ * ```ts
+ * import type { NatsConnectionOptions } from "@walnats/walnats";
+ *
+ * const options: NatsConnectionOptions = { servers: ["nats://localhost:4222"], name: "shop" };
+ * ```
+ */
+export type NatsConnectionOptions = NatsCoreConnectionOptions;
+
+/**
  * nats.js connection options (`ConnectionOptions` of `@nats-io/nats-core`), plus
  * `firstConnectTimeout`. Credentials may also come in the server URLs
  * (`nats://user:pass@host:4222`, `nats://token@host:4222`): walnats passes them on as
@@ -46,7 +59,7 @@ export type NatsConnection = NatsClientConnection;
  * await using conn = await new Events().connect(options);
  * ```
  */
-export type ConnectionOptions = NatsConnectionOptions & {
+export interface ConnectionOptions extends NatsConnectionOptions {
   /**
    * With `waitOnFirstConnect: true`, give up the first connection after this many
    * milliseconds (nats.js alone would retry for ever); `Infinity` waits for ever.
@@ -54,7 +67,7 @@ export type ConnectionOptions = NatsConnectionOptions & {
    * @default 60000
    */
   readonly firstConnectTimeout?: number;
-};
+}
 
 /**
  * Where to connect: server URL(s), nats.js connection options, or an open

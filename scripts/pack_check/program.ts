@@ -7,6 +7,7 @@ import { startNatsServer } from "@walnats/walnats/testing";
 import { otel } from "@walnats/walnats/otel";
 import { PrometheusMiddleware } from "@walnats/walnats/prometheus";
 import { type CliOutput, main } from "@walnats/walnats/cli";
+import { connectAdmin } from "@walnats/walnats/admin";
 
 const orderPlaced = new Event("pack-order-placed", v.object({ id: v.number() }));
 const sum = new Event("pack-sum", v.object({ a: v.number(), b: v.number() }))
@@ -36,6 +37,9 @@ const answer: number = await events.request(sum, { a: 2, b: 3 }, { timeout: 10_0
 for (let i = 0; i < 200 && handled.length === 0; i++) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
+const admin = await connectAdmin(server.url, { events: [orderPlaced, sum] });
+const status = await admin.status();
+await admin.close();
 stop.abort();
 await listening;
 
@@ -48,6 +52,7 @@ const problems = [
   answer === 5 ? "" : `request answered ${answer}, not 5`,
   handled[0] === 7 ? "" : `handled ${JSON.stringify(handled)}, not [7]`,
   exposition.includes('actor="pack-ship-order"') ? "" : "no metrics for the actor",
+  status.events.some((e) => e.name === "pack-order-placed") ? "" : "admin status lacks the event",
   code === 0 && usage.includes("Usage: walnats") ? "" : `cli main(--help) gave ${code}`,
 ].filter(Boolean);
 if (problems.length > 0) throw new Error(`pack check program: ${problems.join("; ")}`);
