@@ -424,6 +424,16 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   for (let i = 0; i < 2000; i++) events.emit(quick, i);
   for (let i = 0; i < 24; i++) events.emit(slow, i);
   await events.connection.flush();
+  // Plain emits: the server may still be storing them. A burst ends when its consumers
+  // have nothing pending, so start it only once both streams hold everything.
+  const stored = await jetstreamManager(events.connection);
+  await until(
+    async () =>
+      (await stored.streams.info(quick.streamName)).state.messages === 2000 &&
+      (await stored.streams.info(slow.streamName)).state.messages === 24,
+    10_000,
+    "both streams filled",
+  );
   const seen = { quickAhead: 0, slowAhead: 0, slowHeld: 0 };
   const sampler = setInterval(() => {
     const { actors } = conn.health();
