@@ -66,7 +66,7 @@ async function system(url: string, emit: number[]) {
   await actors.register();
   for (const n of emit) await events.emit(e, { n }, { sync: true });
   const only = await new Actors(ship).connect(url);
-  await only.listen({ burst: true, logger: quiet, heartbeat: false });
+  await only.listen({ burst: true, logger: quiet, heartbeat: false, maxJobs: 1 }); // dead letters in message order
   await only.close();
   return {
     e,
