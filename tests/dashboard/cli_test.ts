@@ -47,7 +47,7 @@ test("cli dashboard serves the page until SIGTERM, read-only unless --allow-redr
       assert.match(run.stdout, allow ? /redrive allowed/ : /read-only/);
       const page = await fetch(url);
       assert.match(await page.text(), /<title>walnats dashboard<\/title>/);
-      const snapshot: DashboardSnapshot = await (await fetch(new URL("api/status", url))).json();
+      const snapshot = await (await fetch(new URL("api/status", url))).json() as DashboardSnapshot;
       assert.equal(snapshot.allowRedrive, allow);
       assert.equal(snapshot.status.actors.find((a) => a.name === "ship")?.pending, 2);
     } finally {

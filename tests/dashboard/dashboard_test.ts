@@ -13,7 +13,7 @@ import { uniqueName, until } from "../_helpers.ts";
 async function snapshot(url: string): Promise<DashboardSnapshot> {
   const response = await fetch(new URL("api/status", url));
   assert.equal(response.status, 200);
-  return await response.json();
+  return await response.json() as DashboardSnapshot;
 }
 
 function redrive(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -166,7 +166,10 @@ test("the dashboard refuses redrive unless allowed, and from other origins and h
     });
     const refused = await redrive(readOnly.url, { actor: "ship" });
     assert.equal(refused.status, 403);
-    assert.match((await refused.json()).error, /start the dashboard with --allow-redrive/);
+    assert.match(
+      (await refused.json() as { error: string }).error,
+      /start the dashboard with --allow-redrive/,
+    );
     assert.equal((await snapshot(readOnly.url)).deadLetters.length, 1);
     // A page on another site reaching 127.0.0.1 through its own DNS name.
     assert.equal(await rawGet(readOnly.url, "evil.example:80"), 421);
@@ -182,7 +185,7 @@ test("the dashboard refuses redrive unless allowed, and from other origins and h
     origin: "http://evil.example",
   });
   assert.equal(foreign.status, 403);
-  assert.match((await foreign.json()).error, /origin http:\/\/evil\.example/);
+  assert.match((await foreign.json() as { error: string }).error, /origin http:\/\/evil\.example/);
   const form = await fetch(new URL("api/redrive", dashboard.url), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -192,14 +195,14 @@ test("the dashboard refuses redrive unless allowed, and from other origins and h
   await form.body?.cancel();
   const bad = await redrive(dashboard.url, { seq: 1 });
   assert.equal(bad.status, 400);
-  assert.match((await bad.json()).error, /seq needs its actor/);
+  assert.match((await bad.json() as { error: string }).error, /seq needs its actor/);
   assert.equal((await snapshot(dashboard.url)).deadLetters.length, 1);
 
   s.fix();
   const origin = new URL(dashboard.url).origin;
   const ok = await redrive(dashboard.url, { actor: "ship", seq: 1 }, { origin });
   assert.equal(ok.status, 200);
-  assert.equal((await ok.json()).redriven, 1);
+  assert.equal((await ok.json() as { redriven: number }).redriven, 1);
   await until(
     async () => (await snapshot(dashboard.url)).deadLetters.length === 0,
     5000,
