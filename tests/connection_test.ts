@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { startNatsServer } from "../testing.ts";
 import { Actors, Event, Events } from "../mod.ts";
 import { redactCredentials } from "../src/_redact.ts";
-import { uniqueName } from "./_helpers.ts";
+import { sourceUrl, uniqueName } from "./_helpers.ts";
 
 const withUser = 'authorization { user: "app", password: "s3cret" }';
 const withToken = 'authorization { token: "t0ken" }';
@@ -89,7 +89,7 @@ test("redactCredentials hides passwords and tokens in any text", () => {
 
 test("Events.connect with a failed authentication leaves no error that ends the process", async () => {
   await using server = await startNatsServer({ config: withToken });
-  const script = fileURLToPath(new URL("./_connect_failing_auth.ts", import.meta.url));
+  const script = fileURLToPath(sourceUrl("./_connect_failing_auth.ts", import.meta.url));
   const isDeno = "Deno" in globalThis;
   const args = isDeno ? ["run", "-A", script, server.url, "30"] : [script, server.url, "30"];
   const child = spawn(process.execPath, args, {

@@ -18,10 +18,10 @@ import {
 import { ACCEPT_PROGRESS, PROGRESS, REPLY } from "../../src/headers.ts";
 import { PROGRESS_INTERVAL, PROGRESS_SUBJECT } from "../../src/actors/job_progress.ts";
 import { progressJson } from "../../src/progress.ts";
-import { sleep, uniqueName, until } from "../_helpers.ts";
+import { sleep, sourceUrl, uniqueName, until } from "../_helpers.ts";
 
 const jobs = workerModule<typeof import("./_progress_jobs.ts")>(
-  new URL("./_progress_jobs.ts", import.meta.url),
+  sourceUrl("./_progress_jobs.ts", import.meta.url),
 );
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 const Steps = v.object({ steps: v.number(), pause: v.number() });

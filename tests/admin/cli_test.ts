@@ -17,7 +17,7 @@ import {
   UnrecoverableError,
 } from "../../mod.ts";
 import type { RedriveResult, Status } from "../../admin.ts";
-import { until } from "../_helpers.ts";
+import { built, until } from "../_helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
@@ -30,7 +30,8 @@ interface Run {
 }
 
 function start(args: string[], env: Record<string, string> = {}) {
-  const argv = isDeno ? ["run", "-A", "cli.ts", ...args] : ["cli.ts", ...args];
+  const cli = built ? "cli.js" : "cli.ts"; // the built twin under Node.js
+  const argv = isDeno ? ["run", "-A", cli, ...args] : [cli, ...args];
   const child = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, NO_COLOR: "1", NATS_URL: "", ...env },
@@ -114,7 +115,7 @@ test("cli status gates a deploy: exit 1 past --max-dead, and for a declared acto
     "--server",
     server.url,
     "--module",
-    "tests/admin/fixtures/system.ts",
+    built ? "tests/admin/fixtures/system.js" : "tests/admin/fixtures/system.ts",
   );
   assert.equal(declared.code, 1, declared.stderr);
   assert.match(declared.stdout, /never-registered.*MISSING/);

@@ -8,13 +8,14 @@ import { startNatsServer } from "../../testing.ts";
 import type { DashboardSnapshot } from "../../admin.ts";
 import { main } from "../../cli.ts";
 import { system } from "./_setup.ts";
-import { until } from "../_helpers.ts";
+import { built, until } from "../_helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
 
 function start(args: string[]) {
-  const argv = isDeno ? ["run", "-A", "cli.ts", ...args] : ["cli.ts", ...args];
+  const cli = built ? "cli.js" : "cli.ts"; // the built twin under Node.js
+  const argv = isDeno ? ["run", "-A", cli, ...args] : [cli, ...args];
   const child = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, NO_COLOR: "1", NATS_URL: "" },
