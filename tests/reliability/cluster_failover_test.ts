@@ -10,8 +10,11 @@ import { idEvent, recordingLogger, resilient, sendAll } from "./_fault.ts";
 
 const total = Number(process.env.WALNATS_CLUSTER_MESSAGES ?? 3000);
 
-/** Retry `fn` while the cluster elects its JetStream leaders. */
-async function settle<T>(fn: () => Promise<T>, what: string, timeout = 30_000): Promise<T> {
+/**
+ * Retry `fn` while the cluster elects its JetStream leaders (on 2.10.27 under Bun, once, the
+ * peers were still not placeable after 30 s: "no suitable peers for placement").
+ */
+async function settle<T>(fn: () => Promise<T>, what: string, timeout = 60_000): Promise<T> {
   const deadline = Date.now() + timeout;
   for (;;) {
     try {
