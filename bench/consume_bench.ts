@@ -1,12 +1,17 @@
 /**
  * End-to-end consume throughput, walnats against raw nats.js in one run, on one
- * nats-server started here:
+ * nats-server started here, in two shapes: *backlog* (N messages of 100 bytes already in
+ * the stream when consuming starts) and *live* (the consumer runs while the same process
+ * emits the N messages, 512 sync emits in flight).
  *
- * 1. one actor, a no-op async handler, `listen()` with default options, over N
- *    messages of 100 bytes already in the stream (and again with 256 job slots);
- * 2. raw nats.js: `consumer.consume({ max_messages })` + `ack()` over the same
- *    messages, for several `max_messages`, the best one taken as the baseline;
- * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities.
+ * 1. one actor, a no-op async handler, `listen()` with default options (and again with
+ *    256 job slots);
+ * 2. raw nats.js at its best: `consumer.consume({ max_messages })` in its callback form and
+ *    its async-iterator form, `max_messages` 100, 500, 1,000 and 2,000; the raw handler
+ *    decodes and validates each message as walnats does (`m.json()` and the same valibot
+ *    schema), then awaits the same no-op async handler and acks. The fastest of these eight
+ *    is the baseline of its shape, so a ratio measures walnats' own overhead;
+ * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities (backlog).
  *
  * Every case runs once per round (three rounds) and the median is printed, so that
  * the machine's drift hits all cases alike. Each run ends by checking that its
@@ -19,7 +24,7 @@
  */
 import process from "node:process";
 import * as v from "valibot";
-import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "../src/connection.ts";
 import { startNatsServer } from "../testing.ts";
@@ -65,25 +70,46 @@ async function assertDrained(nc: NatsConnection, stream: string, consumer: strin
 
 let round = 0;
 
-async function walnatsOne(url: string, maxJobs?: number): Promise<number> {
+async function walnatsOne(url: string, shape: Shape, maxJobs?: number): Promise<number> {
   const event = new Event(`bench-one-${++round}`, schema);
   let seen = 0;
   const stop = new AbortController();
   // deno-lint-ignore require-await
   const actor = new Actor("bench", event, async () => {
     if (++seen === N) stop.abort();
-  }, { maxJobs });
+  }, maxJobs === undefined ? {} : { maxJobs });
   await using conn = await new Actors(actor).connect(url);
   await conn.register();
-  await fill(conn.connection, event, N);
+  if (shape === "backlog") await fill(conn.connection, event, N);
   const start = performance.now();
-  await conn.listen({ signal: stop.signal, logger: quiet, maxJobs });
+  const filling = shape === "live" ? fill(conn.connection, event, N) : Promise.resolve();
+  await conn.listen({
+    signal: stop.signal,
+    logger: quiet,
+    ...(maxJobs === undefined ? {} : { maxJobs }),
+  });
   const rate = N / ((performance.now() - start) / 1000);
+  await filling;
   await assertDrained(conn.connection, event.streamName, "bench");
   return rate;
 }
 
-async function rawConsume(url: string, maxMessages: number): Promise<number> {
+/** How the raw nats.js consumer takes its messages: the async iterator or a callback. */
+type RawForm = "iterator" | "callback";
+/** Messages already in the stream (backlog), or emitted while the consumer runs (live). */
+type Shape = "backlog" | "live";
+
+/**
+ * Raw nats.js at its best: `consume()` with `max_messages`, each message decoded and
+ * validated with the same schema as walnats does (`m.json()` + valibot), a no-op async
+ * handler, then `ack()`. The callback form starts every handler at once (no job limit).
+ */
+async function rawConsume(
+  url: string,
+  form: RawForm,
+  maxMessages: number,
+  shape: Shape,
+): Promise<number> {
   const event = new Event(`bench-raw-${++round}`, schema);
   const nc = await connect(url);
   try {
@@ -92,18 +118,42 @@ async function rawConsume(url: string, maxMessages: number): Promise<number> {
     await jsm.consumers.add(event.streamName, {
       durable_name: "raw",
       ack_policy: AckPolicy.Explicit,
+      filter_subject: event.name,
     });
-    const { js } = await fill(nc, event, N);
+    const js = jetstream(nc);
+    if (shape === "backlog") await fill(nc, event, N);
     const consumer = await js.consumers.get(event.streamName, "raw");
-    const start = performance.now();
-    const messages = await consumer.consume({ max_messages: maxMessages });
+    const handler = async (_message: v.InferOutput<typeof schema>) => {};
     let seen = 0;
-    for await (const m of messages) {
-      await Promise.resolve(); // the same no-op async "handler"
-      m.ack();
-      if (++seen === N) break;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => done = resolve);
+    const handle = (m: JsMsg) => {
+      const result = v.safeParse(schema, m.json());
+      if (!result.success) throw new Error("invalid message in the bench stream");
+      handler(result.output).then(() => {
+        m.ack();
+        if (++seen === N) done();
+      });
+    };
+    const start = performance.now();
+    const filling = shape === "live" ? fill(nc, event, N) : Promise.resolve();
+    const messages = form === "callback"
+      ? await consumer.consume({ max_messages: maxMessages, callback: handle })
+      : await consumer.consume({ max_messages: maxMessages });
+    if (form === "iterator") {
+      for await (const m of messages) {
+        const result = v.safeParse(schema, m.json());
+        if (!result.success) throw new Error("invalid message in the bench stream");
+        await handler(result.output);
+        m.ack();
+        if (++seen === N) break;
+      }
+    } else {
+      await finished;
     }
     const rate = N / ((performance.now() - start) / 1000);
+    await filling;
+    await messages.close();
     await nc.flush();
     await assertDrained(nc, event.streamName, "raw");
     return rate;
@@ -143,14 +193,21 @@ console.log(
 );
 // Every case runs once per round, so that the machine's drift hits them alike.
 const runs: Record<string, number[]> = {};
-const cases: [string, () => Promise<number>][] = [
-  ["raw 100", () => rawConsume(server.url, 100)],
-  ["raw 500", () => rawConsume(server.url, 500)],
-  ["raw 1000", () => rawConsume(server.url, 1000)],
-  ["one", () => walnatsOne(server.url)],
-  ["wide", () => walnatsOne(server.url, 256)],
-  ["four", () => walnatsFour(server.url)],
-];
+const SHAPES: Shape[] = ["backlog", "live"];
+const RAW: [RawForm, number][] = (["callback", "iterator"] as const).flatMap((form) =>
+  (SMOKE ? [500] : [100, 500, 1000, 2000]).map((max) => [form, max] as [RawForm, number])
+);
+const cases: [string, () => Promise<number>][] = SHAPES.flatMap((shape) => [
+  ...RAW.map(([form, max]) =>
+    [`${shape} raw ${form} ${max}`, () => rawConsume(server.url, form, max, shape)] as [
+      string,
+      () => Promise<number>,
+    ]
+  ),
+  [`${shape} one`, () => walnatsOne(server.url, shape)],
+  [`${shape} wide`, () => walnatsOne(server.url, shape, 256)],
+]);
+cases.push(["four", () => walnatsFour(server.url)]);
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, run] of cases) (runs[name] ??= []).push(await run());
 }
@@ -158,19 +215,27 @@ const median = (name: string) => {
   const sorted = runs[name]!.slice().sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
-const [bestMax, best] = [100, 500, 1000].map((max) => [max, median(`raw ${max}`)] as const)
-  .sort((a, b) => b[1] - a[1])[0]!;
-for (const max of [100, 500, 1000]) {
-  console.log(
-    `  raw nats.js consume() max_messages=${String(max).padEnd(5)} ${fmt(median(`raw ${max}`))}`,
-  );
+for (const shape of SHAPES) {
+  const [bestName, best] = RAW.map(([form, max]) => {
+    const name = `${shape} raw ${form} ${max}`;
+    return [name, median(name)] as const;
+  }).sort((a, b) => b[1] - a[1])[0]!;
+  console.log(`${shape}:`);
+  for (const [form, max] of RAW) {
+    const name = `${shape} raw ${form} ${max}`;
+    console.log(
+      `  raw nats.js consume() ${form.padEnd(8)} max_messages=${String(max).padEnd(5)} ${
+        fmt(median(name))
+      }`,
+    );
+  }
+  const line = (label: string, name: string, note = "") =>
+    console.log(
+      `  ${label.padEnd(46)} ${fmt(median(name))}  ${
+        (median(name) / best).toFixed(2)
+      }× raw best${note}`,
+    );
+  line("walnats 1 actor, defaults", `${shape} one`, ` (${bestName.replace(`${shape} raw `, "")})`);
+  line("walnats 1 actor, maxJobs 256", `${shape} wide`);
+  if (shape === "backlog") line("walnats 4 actors, maxJobs 16, mixed", "four");
 }
-const line = (label: string, name: string, note = "") =>
-  console.log(
-    `  ${label.padEnd(37)} ${fmt(median(name))}  ${
-      (median(name) / best).toFixed(2)
-    }× raw best${note}`,
-  );
-line("walnats 1 actor, defaults", "one", ` (max_messages=${bestMax})`);
-line("walnats 1 actor, maxJobs 256", "wide");
-line("walnats 4 actors, maxJobs 16, mixed", "four");
