@@ -72,13 +72,18 @@ dead-letters:
   3 the server cannot be reached.
 `;
 
-const OPTIONS = {
+/** The options of every admin command that connects: server, credentials, declarations. */
+export const CONNECTION_FLAGS = {
   server: { type: "string" },
   user: { type: "string" },
   password: { type: "string" },
   token: { type: "string" },
   creds: { type: "string" },
   module: { type: "string" },
+} as const;
+
+const OPTIONS = {
+  ...CONNECTION_FLAGS,
   json: { type: "boolean", default: false },
   watch: { type: "boolean", default: false },
   interval: { type: "string" },

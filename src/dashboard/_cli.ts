@@ -6,7 +6,14 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { connectionOptions, EXIT, load, type Output, UsageError } from "../admin/_cli.ts";
+import {
+  CONNECTION_FLAGS,
+  connectionOptions,
+  EXIT,
+  load,
+  type Output,
+  UsageError,
+} from "../admin/_cli.ts";
 import type { AdminOptions } from "../admin/admin.ts";
 import { serveDashboard } from "./dashboard.ts";
 
@@ -22,12 +29,7 @@ export const DASHBOARD_USAGE = `Dashboard:
 `;
 
 const OPTIONS = {
-  server: { type: "string" },
-  user: { type: "string" },
-  password: { type: "string" },
-  token: { type: "string" },
-  creds: { type: "string" },
-  module: { type: "string" },
+  ...CONNECTION_FLAGS,
   port: { type: "string" },
   host: { type: "string" },
   "allow-redrive": { type: "boolean", default: false },
