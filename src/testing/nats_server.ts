@@ -16,6 +16,8 @@ import {
 } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { sleep, within } from "../_async.ts";
+import { connect } from "../connection.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
@@ -510,6 +512,25 @@ function watchdog(pid: number | undefined): void {
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = findNatsServer({ binary: options.binary, version: options.version });
+  return await onFreePorts(() => startOne(binary, options));
+}
+
+/**
+ * Run `start` again (up to three times in all) when a port it picked was taken before the
+ * server bound it: a free port is only known free until another socket (even an outgoing
+ * connection's local end) takes it.
+ */
+async function onFreePorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("address already in use")) throw error;
+    }
+  }
+}
+
+async function startOne(binary: string, options: NatsServerOptions): Promise<NatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "walnats-nats-"));
   const server = new NatsServerImpl({
@@ -532,8 +553,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
 /**
  * Start `size` routed servers with clustered JetStream on free loopback ports.
- * Resolves once every server accepts connections; JetStream elects its meta leader
- * shortly after, so retry the first JetStream call (or use a stream with a timeout).
+ * Resolves once every server accepts connections and the cluster places a stream with
+ * `size` replicas (a probe stream, deleted again). Later JetStream calls may still meet
+ * a leader election, as on any cluster.
  *
  * @example A three-node cluster
  * ```ts ignore
@@ -555,6 +577,14 @@ export async function startNatsCluster(
     throw new RangeError(`Cannot start a cluster of ${size} servers: size must be an integer >= 1`);
   }
   const binary = findNatsServer({ binary: options.binary, version: options.version });
+  return await onFreePorts(() => startCluster(binary, size, options));
+}
+
+async function startCluster(
+  binary: string,
+  size: number,
+  options: NatsServerOptions,
+): Promise<NatsCluster> {
   const clientPorts: number[] = [];
   const routePorts: number[] = [];
   for (let i = 0; i < size; i++) {
@@ -583,6 +613,7 @@ export async function startNatsCluster(
   };
   try {
     await Promise.all(servers.map((server) => server.start()));
+    if ((options.jetstream ?? true) && size > 1) await placeable(servers, size);
   } catch (error) {
     await disposeAll();
     throw error;
@@ -595,4 +626,45 @@ export async function startNatsCluster(
     },
     [Symbol.asyncDispose]: disposeAll,
   };
+}
+
+/** The name of the stream that {@linkcode placeable} creates and deletes. */
+const PROBE_STREAM = "walnats_testing_probe";
+
+/**
+ * Wait until the cluster places an R`size` stream. nats-server 2.10.27 sometimes answers
+ * "no suitable peers for placement" for good after a fresh cluster's first election
+ * (seen in about one start of six on the 2-core machine, for more than 20 s); a restart
+ * of every server ends it. Three rounds of up to 10 s each, then an error that says so.
+ */
+async function placeable(servers: NatsServerImpl[], size: number): Promise<void> {
+  let last: unknown;
+  for (let round = 1; round <= 3; round++) {
+    if (round > 1) {
+      for (const server of servers) await server.stop();
+      for (const server of servers) await server.start();
+    }
+    const nc = await connect({ servers: servers.map((server) => server.url), timeout: 5000 });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        try {
+          const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
+          await jsm.streams.add({ name: PROBE_STREAM, subjects: [], num_replicas: size });
+          await jsm.streams.delete(PROBE_STREAM);
+          return;
+        } catch (error) {
+          last = error;
+          await sleep(200);
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+  }
+  throw new Error(
+    `The ${size}-node cluster never placed a stream of ${size} replicas ` +
+      `(3 rounds of 10 s, restarting every server between them): ${last}`,
+    { cause: last },
+  );
 }
