@@ -6,7 +6,6 @@ import { startNatsServer } from "../../testing.ts";
 import {
   Actor,
   Actors,
-  type ConnectedActors,
   ConsumerConfigError,
   Event,
   Events,
@@ -505,7 +504,7 @@ test("Actors.listen pulls ahead no more than its byte budget of large messages",
   let maxAhead = 0;
   let maxHeld = 0;
   const sample = () => {
-    const { large } = listener?.health().actors ?? {};
+    const { large } = conn.health().actors; // called once `conn` is set
     if (!large) return;
     maxAhead = Math.max(maxAhead, large.ahead);
     maxHeld = Math.max(maxHeld, large.held + large.outstanding);
@@ -514,11 +513,9 @@ test("Actors.listen pulls ahead no more than its byte budget of large messages",
   // ticks of the interval.
   // deno-lint-ignore require-await
   const a = new Actor("large", e, async () => void (sample(), handled++), { maxJobs: 4 });
-  let listener: ConnectedActors | undefined;
   const events = await new Events(e).connect(server.url);
   await events.register();
   await using conn = await new Actors(a).connect(server.url);
-  listener = conn;
   await conn.register();
   const size = 600 * 1024;
   const payload = "x".repeat(size);
