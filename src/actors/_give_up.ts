@@ -163,6 +163,7 @@ export class GiveUps {
     // out, as with a Python actor, which never answers a failed request.
     const inbox = delivery.headers?.get(REPLY);
     if (actor.event.response && inbox && delivery.headers?.get(ACCEPT_ERROR)) {
+      delivery.flush(); // the term goes first
       sendResponseError(this.#nc, inbox, errorText(error));
     }
     return end;

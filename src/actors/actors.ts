@@ -470,6 +470,7 @@ class ConnectedActorsImpl implements ConnectedActors {
     const stopping = new AbortController();
     const slots = new PrioritySemaphore(options.maxJobs ?? 16);
     let wake: () => void = () => {};
+    let refilling = false;
     const runners: ActorRunner[] = [];
     const deps = {
       nc: this.connection,
@@ -477,9 +478,16 @@ class ConnectedActorsImpl implements ConnectedActors {
       logger,
       stopping: stopping.signal,
       heldTotal: () => runners.reduce((sum, r) => sum + r.held, 0),
+      // Once per microtask turn, however many jobs ended in it: each refill reads
+      // every runner's state, which would cost O(actors) per job.
       changed: () => {
-        for (const r of runners) r.refill();
-        wake();
+        if (refilling) return;
+        refilling = true;
+        queueMicrotask(() => {
+          refilling = false;
+          for (const r of runners) r.refill();
+          wake();
+        });
       },
       expires: burst ? Math.min(expires, 1000) : expires,
       heartbeat,

@@ -26,7 +26,7 @@ import { Admission } from "./admission.ts";
 import { Attempts } from "./attempts.ts";
 import { Puller } from "./consumer.ts";
 import { decode } from "./decode.ts";
-import { Delivery } from "./delivery.ts";
+import { AckBatch, Delivery } from "./delivery.ts";
 import { runJob, RunningJob } from "./handler.ts";
 import { Hooks } from "./hooks.ts";
 import { JobClock, type JobControl } from "./job_control.ts";
@@ -94,6 +94,8 @@ export class ActorRunner {
   #ackWait: number;
   /** The running jobs' progress. */
   readonly #board: ProgressBoard;
+  /** The acks, naks, terms and pulses of this actor's messages. */
+  readonly #acks: AckBatch;
   /** What the run stage needs. */
   readonly #run: Parameters<typeof runJob>[3];
 
@@ -107,6 +109,12 @@ export class ActorRunner {
       actor.event.name,
       (error) => deps.logger.warn(`progress of a job of actor "${actor.name}" not sent`, { error }),
     );
+    this.#acks = new AckBatch(deps.nc, (error, count) =>
+      deps.logger.error(
+        `${count} acks of actor "${actor.name}" not sent; the server delivers those ` +
+          `messages again after their ack_wait`,
+        { error },
+      ));
     this.#plan = new PullPlan(deps.pullAhead);
     this.#hooks = new Hooks(actor, deps.logger);
     this.#settler = new Settler(deps.nc, deps.logger, actor, this.#attempts, this.#hooks);
@@ -242,7 +250,7 @@ export class ActorRunner {
   /** Receive: a message of a pull request arrived. */
   #receive(msg: Msg): void {
     if (this.#pullLog.active) this.#pullLog.recovered();
-    const delivery = new Delivery(this.#deps.nc, msg);
+    const delivery = new Delivery(this.#acks, msg);
     this.#plan.received(msg.data.length);
     if (this.#stopped) {
       delivery.nak(0); // shutting down: give it back at once
@@ -419,6 +427,7 @@ export class ActorRunner {
       await this.#allSettled();
     }
     this.#clock.stop();
+    this.#acks.flush();
     this.#pullLog.recovered(" before the listener stopped");
     this.#settler.flush();
   }

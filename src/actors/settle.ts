@@ -146,6 +146,7 @@ export class Settler {
       return;
     }
     delivery.ack();
+    delivery.flush();
     this.#attempts.forget(delivery.metadata.streamSeq);
     sendResponse(this.#nc, inbox, response);
     this.#hooks.fire("onSuccess", job.context, { duration });
