@@ -94,6 +94,13 @@ test('limits.retention "limits" keeps what is emitted with no actor; the default
   assert.equal(plain.state.messages, 0, "interest: dropped without an actor, as before");
   // Registering the same declaration again finds nothing to change.
   await conn.register({ update: false });
+  // An actor registered afterwards still handles what was kept.
+  const handled: string[] = [];
+  const reader = new Actor("reader", events.events[0]!, (m) => void handled.push(m as string));
+  await using actors = await new Actors(reader).connect(server.url);
+  await actors.register();
+  await actors.listen({ burst: true });
+  assert.deepEqual(handled, ["a", "b", "c"]);
 });
 
 test("Actors.register creates a missing stream with the event's declared retention", async () => {
