@@ -22,7 +22,7 @@ import { Healer } from "./_healing.ts";
 import { sleep, within } from "../_async.ts";
 import { checkHeartbeatOptions, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import { PrioritySemaphore } from "./priority.ts";
-import { ActorRunner } from "./scheduler.ts";
+import { ActorRunner } from "./runner.ts";
 import { MAX_PROGRESS_JOBS } from "./job_progress.ts";
 import type { Health } from "./health.ts";
 import { processProblem, WorkerPools } from "./workers/worker_pool.ts";

@@ -15,7 +15,7 @@ import {
   UnrecoverableError,
 } from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
-import { AHEAD_PER_SLOT, MAX_AHEAD_BYTES } from "../../src/actors/scheduler.ts";
+import { AHEAD_PER_SLOT, MAX_AHEAD_BYTES } from "../../src/actors/pull_plan.ts";
 
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 

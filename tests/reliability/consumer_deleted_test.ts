@@ -6,7 +6,7 @@ import { startNatsServer } from "../../testing.ts";
 import { Actor, Actors, type ConnectedActors, Events } from "../../mod.ts";
 import { addInterest, sleep, uniqueName, until } from "../_helpers.ts";
 import { idEvent, recordingLogger } from "./_fault.ts";
-import { AHEAD_PER_SLOT, MAX_AHEAD } from "../../src/actors/scheduler.ts";
+import { AHEAD_PER_SLOT, MAX_AHEAD } from "../../src/actors/pull_plan.ts";
 
 function listening(conn: ConnectedActors, log: string[]) {
   const controller = new AbortController();

@@ -1,0 +1,146 @@
+/**
+ * The admission stage: a due message runs when it has two slots, one of its actor
+ * (`maxJobs` of the actor) and one of the listener (granted by actor priority, see
+ * priority.ts). It takes them at once when both are free and no held message of its
+ * actor waits before it; otherwise it is held, first come first served, and pulsed
+ * while it waits (the wait is the listener's doing, not the job's).
+ *
+ * @module
+ */
+import { type JobClock, JobControl } from "./job_control.ts";
+import type { Delivery } from "./delivery.ts";
+import type { Permit, Priority, PrioritySemaphore } from "./priority.ts";
+
+/** Starts a message whose slots are taken; it gives the permit back when the job ends. */
+export type Start = (delivery: Delivery, delayUntil: number | undefined, permit: Permit) => void;
+
+/** A due message waiting for its slots, pulsed while it waits. */
+class Held extends JobControl {
+  constructor(readonly received: Delivery, readonly delayUntil: number | undefined) {
+    super(received);
+  }
+}
+
+/** One actor's slot queue. */
+export class Admission {
+  /** Messages waiting for slots. */
+  held = 0;
+  readonly #maxJobs: number;
+  readonly #priority: Priority;
+  readonly #slots: PrioritySemaphore;
+  readonly #stopping: AbortSignal;
+  readonly #clock: JobClock;
+  readonly #start: Start;
+  /** Local slots taken: running jobs, and held messages with a global slot asked for. */
+  #taken = 0;
+  /**
+   * Messages waiting for slots, first come first served. The first `#asked` of them
+   * have their local slot and a global one asked for.
+   */
+  readonly #queue: Held[] = [];
+  /** Global slots asked for on behalf of the first messages of `#queue`. */
+  #asked = 0;
+  #stopped = false;
+
+  /**
+   * @param actor the actor's `maxJobs` and priority
+   * @param slots the listener's global slots
+   * @param stopping aborts on shutdown: waits for a global slot end
+   * @param clock pulses held messages
+   * @param start runs a message once both its slots are taken
+   */
+  constructor(
+    actor: { readonly maxJobs: number; readonly priority: Priority },
+    slots: PrioritySemaphore,
+    stopping: AbortSignal,
+    clock: JobClock,
+    start: Start,
+  ) {
+    this.#maxJobs = actor.maxJobs;
+    this.#priority = actor.priority;
+    this.#slots = slots;
+    this.#stopping = stopping;
+    this.#clock = clock;
+    this.#start = start;
+  }
+
+  /** Start a due message now if both slots are free and nobody waits before it, or hold it. */
+  admit(delivery: Delivery, delayUntil: number | undefined): void {
+    if (this.#queue.length === 0 && this.#taken < this.#maxJobs) {
+      const permit = this.#slots.tryAcquire(this.#priority);
+      if (permit !== undefined) {
+        this.#taken += 1;
+        this.#start(delivery, delayUntil, permit);
+        return;
+      }
+    }
+    const held = new Held(delivery, delayUntil);
+    this.#clock.begin(held);
+    this.#queue.push(held);
+    this.held += 1;
+    this.#pump();
+  }
+
+  /** A job ended: give its slots back (the permit), and the local one to the next held message. */
+  release(permit: Permit): void {
+    permit.release();
+    this.#taken -= 1;
+    if (this.#queue.length > this.#asked) this.#pump();
+  }
+
+  /** Shutdown: take no more, and hand out the held messages (to be given back). */
+  stop(): Delivery[] {
+    this.#stopped = true;
+    // The slots asked for them come back as refusals (the stopping signal aborted
+    // them) or, if granted just before, unused.
+    return this.#queue.splice(0).map((held) => {
+      this.#clock.end(held);
+      this.held -= 1;
+      return held.received;
+    });
+  }
+
+  /**
+   * Give the held messages their slots, in order: a local slot each, then a global one,
+   * taken at once if free, or else asked for by priority (granted in the order asked,
+   * to the first messages of the queue).
+   */
+  #pump(): void {
+    const queue = this.#queue;
+    while (queue.length > this.#asked && this.#taken < this.#maxJobs && !this.#stopped) {
+      this.#taken += 1;
+      const permit = this.#asked === 0 ? this.#slots.tryAcquire(this.#priority) : undefined;
+      if (permit !== undefined) this.#startHeld(permit);
+      else {
+        this.#asked += 1;
+        this.#slots.acquire(this.#priority, { signal: this.#stopping })
+          .then(this.#granted, this.#refused);
+      }
+    }
+  }
+
+  /** A global slot asked for by `#pump` was granted: start the first held message. */
+  readonly #granted = (permit: Permit): void => {
+    this.#asked -= 1;
+    if (this.#queue.length > 0) this.#startHeld(permit);
+    else {
+      // The queue was given back on shutdown.
+      permit.release();
+      this.#taken -= 1;
+    }
+  };
+
+  /** The listener stopped before a global slot was granted: give the local one back. */
+  readonly #refused = (): void => {
+    this.#asked -= 1;
+    this.#taken -= 1;
+  };
+
+  /** Start the first held message with its slots taken. */
+  #startHeld(permit: Permit): void {
+    const held = this.#queue.shift()!;
+    this.#clock.end(held);
+    this.held -= 1;
+    this.#start(held.received, held.delayUntil, permit);
+  }
+}
