@@ -82,7 +82,8 @@ export type {
   Termination,
 } from "./src/actors/actor.ts";
 export type { Job, JobMetadata } from "./src/actors/job.ts";
-export type { ConnectedActors, Health, ListenOptions } from "./src/actors/actors.ts";
+export type { ConnectedActors, ListenOptions } from "./src/actors/actors.ts";
+export type { Health } from "./src/actors/health.ts";
 export type { RunningJobProgress } from "./src/actors/job_progress.ts";
 export type { ProgressValue } from "./src/progress.ts";
 export type { DeadLetter, DeadLetterMessage, DeadLetterReason } from "./src/actors/dead_letter.ts";

@@ -51,6 +51,7 @@ if [ "${WALNATS_SKIP_CHECKS:-0}" != 1 ]; then
   check "JSDoc examples type-check" deno check --doc mod.ts testing.ts otel.ts prometheus.ts cli.ts admin.ts \
     lint/plugin.ts $(find src -name '*.ts' | sort)
   check "every export has an @example" deno run -A scripts/doc_examples.ts
+  check "no import cycles under src/" deno run -A scripts/import_cycles.ts
   check "deno publish --dry-run" deno publish --dry-run --allow-dirty
   check "deno doc --lint" deno doc --lint mod.ts testing.ts otel.ts prometheus.ts cli.ts admin.ts lint/plugin.ts
   check "demo under Deno" timeout 120 env -u NATS_URL bash scripts/demo.sh deno

@@ -44,6 +44,16 @@ export const pageViewed = new Event(
 );
 // #endregion limits
 
+// #region retention
+// Kept for 90 days whether or not an actor handled it: an auditor registered next month
+// still reads every entry (with interest retention it would find nothing from before).
+export const auditLogged = new Event(
+  "audit-logged",
+  v.object({ who: v.string(), what: v.string() }),
+  { limits: { retention: "limits", age: 90 * 24 * 60 * 60 * 1000 } },
+);
+// #endregion retention
+
 // #region register
 import { Events, StreamConfigError, StreamExistsError } from "@walnats/walnats";
 

@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  jetstreamManager,
-} from "@nats-io/jetstream";
+import { JetStreamApiError, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import * as v from "valibot";
 import { boundedText, errorText } from "../_error_text.ts";
@@ -17,13 +12,12 @@ import {
   HEADERS_OVER_MAX,
   MESSAGE_OVER_STREAM_MAX,
   NO_PEERS,
-  STREAM_NAME_IN_USE,
   STREAM_SEALED,
 } from "../_jetstream_codes.ts";
 import { MAX_NAME_LENGTH } from "../_names.ts";
-import { SerializerError } from "../errors.ts";
+import { SerializerError, StreamConfigError, StreamExistsError } from "../errors.ts";
 import { Event } from "../events/event.ts";
-import { streamConfig } from "../events/stream.ts";
+import { registerStream } from "../events/stream.ts";
 import { DELAY, type MessageHeaders, MSG_ID, REPLY } from "../headers.ts";
 import type { Serializer } from "../serializers/serializer.ts";
 
@@ -167,12 +161,15 @@ export const DEAD_LETTER_AGE = 14 * 24 * 60 * 60 * 1000;
  * The dead-letter event of an actor: subject `dead-letter.<event>.<actor>`, stream
  * `dead-letter-<event with . → ->-<actor>`. When that would be longer than the server
  * allows (255), the event part becomes a hash of both names and the actor part is cut:
- * `dead-letter.<hash>.<actor, shortened>`, the same on every instance.
+ * `dead-letter.<hash>.<actor, shortened>`, the same on every instance. Its stream keeps
+ * every message for {@linkcode DEAD_LETTER_AGE} (retention `"limits"`).
  */
 export function deadLetterEvent(eventName: string, actorName: string): Event<DeadLetter> {
-  return new DeadLetterEvent(deadLetterName(eventName, actorName), deadLetterSchema, {
+  return new Event<DeadLetter>(deadLetterName(eventName, actorName), deadLetterSchema, {
     description: `Messages of "${eventName}" that actor "${actorName}" gave up on`.slice(0, 4096),
-    limits: { age: DEAD_LETTER_AGE },
+    // Unlike other events, kept whether or not an actor listens: a dead letter must
+    // survive until someone looks.
+    limits: { age: DEAD_LETTER_AGE, retention: "limits" },
     serializer: deadLetterSerializer,
   });
 }
@@ -335,42 +332,6 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/**
- * A dead-letter event: its stream keeps every message for its age (retention *limits*),
- * whoever creates it (this module, or `Actors.register` for an actor that listens to it).
- */
-class DeadLetterEvent extends Event<DeadLetter> {
-  /** Read by `streamConfig`. */
-  readonly retention = "limits";
-
-  constructor(...args: ConstructorParameters<typeof Event<DeadLetter>>) {
-    super(...args);
-    Object.freeze(this);
-  }
-}
-
-/**
- * Create the dead-letter stream if it is missing. Unlike other events' streams it keeps
- * every message for {@linkcode DEAD_LETTER_AGE} (retention *limits*): a dead letter must
- * survive until someone looks, even when no actor listens to it yet. An existing stream is
- * left as it is.
- *
- * @returns whether the stream was created (`false`: one of that name was there)
- */
-export async function registerDeadLetters(
-  jsm: JetStreamManager,
-  event: Event<DeadLetter>,
-): Promise<boolean> {
-  const config = streamConfig(event as Event<unknown, unknown>);
-  try {
-    await jsm.streams.add(config);
-    return true;
-  } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE) return false;
-    throw error;
-  }
-}
-
 /** What the scheduler knows about a message it gives up on. */
 export interface DeadLetterFields {
   readonly actor: string;
@@ -461,16 +422,21 @@ export async function sendDeadLetter(
     // No stream yet (or it was deleted): create it, once, and publish again.
     if (!isNoStream(error)) throw notStored(error, false);
   }
-  let created: boolean;
+  // The one stream registration, which leaves an existing stream as it is.
+  let ours = true;
   try {
-    created = await registerDeadLetters(await jetstreamManager(nc), event);
+    await registerStream(await jetstreamManager(nc), event as Event<unknown, unknown>, {
+      update: false,
+    });
   } catch (error) {
-    throw notStored(error, true);
+    if (error instanceof StreamExistsError) ours = false;
+    // What the server (or the connection) said, unwrapped.
+    else throw notStored(error instanceof StreamConfigError ? error.cause ?? error : error, true);
   }
   try {
     await js.publish(event.name, fields.data, { headers });
   } catch (error) {
-    if (!created && isNoStream(error)) {
+    if (!ours && isNoStream(error)) {
       // A stream of the dead-letter stream's name exists and does not take its subject.
       throw new DeadLetterNotStored(
         `its stream cannot be created: a stream named "${event.streamName}" exists ` +

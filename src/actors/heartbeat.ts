@@ -16,7 +16,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { hostname } from "node:os";
 import process from "node:process";
-import type { Health } from "./actors.ts";
+import type { Health } from "./health.ts";
 
 /**
  * The subjects of the heartbeat: beats go to `${HEARTBEAT_SUBJECTS.beat}.<instance id>`,

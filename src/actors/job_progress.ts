@@ -11,7 +11,6 @@ import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats
 import { ACCEPT_PROGRESS, PROGRESS, REPLY } from "../headers.ts";
 import type { ProgressValue } from "../progress.ts";
 import type { JobMetadata } from "./job.ts";
-import type { JobControl } from "./job_control.ts";
 
 /** At most one progress publish per job this often, ms; values in between are coalesced. */
 export const PROGRESS_INTERVAL = 200;
@@ -222,12 +221,20 @@ export class ProgressBoard {
   }
 }
 
+/** Where a running job keeps its progress (`JobControl` is one). */
+export interface ProgressHolder {
+  /** The job's progress: made on its first report, `null` once the job ended. */
+  progress: JobProgress | null | undefined;
+  /** When the job's clock started (`performance.now()`), or NaN before. */
+  readonly started: number;
+}
+
 /**
  * A job reported progress (checked JSON): start tracking it on its first report; ignore
  * reports after it ended (a handler that ignored its abort).
  */
 export function reportProgress(
-  control: JobControl,
+  control: ProgressHolder,
   board: ProgressBoard,
   attempt: number,
   metadata: JobMetadata,

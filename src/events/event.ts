@@ -96,7 +96,8 @@ export class Event<T, R = never> {
    * @param schema any Standard Schema v1 (valibot, zod, arktype, or `typed<T>()`)
    * @param options description, limits, serializer
    * @throws {TypeError} when the name or description is invalid (the message says why)
-   * @throws {RangeError} when a limit is not positive
+   * @throws {RangeError} when a limit is out of range (not positive, a duration the server
+   * refuses, a `retention` other than `"interest"` or `"limits"`); the message names it
    */
   constructor(
     name: string,

@@ -29,10 +29,8 @@ export function streamConfig(
   const config: Partial<StreamConfig> & { name: string } = {
     name: event.streamName,
     subjects: [event.name],
-    // Interest, as the wire protocol says; dead-letter events keep what they get.
-    retention: (event as { retention?: string }).retention === "limits"
-      ? RetentionPolicy.Limits
-      : RetentionPolicy.Interest,
+    // Interest unless declared (as in the Python walnats, which knows no other).
+    retention: l.retention === "limits" ? RetentionPolicy.Limits : RetentionPolicy.Interest,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: l.age === undefined || l.age === Infinity ? 0 : toNanos(l.age),
@@ -116,7 +114,8 @@ export interface RegisterStreamsOptions {
 
 /**
  * A stream setting whose change can drop messages, named as in `register({ allowDestructive })`:
- * - `"retention"`: any change (to interest, the server deletes what no consumer wants);
+ * - `"retention"` (`limits.retention`): any change (to interest, the server deletes what no
+ *   consumer wants; to limits, the stream keeps what every actor handled until a limit drops it);
  * - `"discard"`: any change (old drops stored messages when full, new rejects new ones);
  * - `"subjects"`: any change (a removed subject's emits are lost; another event's stream);
  * - `"limits.messages"`, `"limits.bytes"`: lowered below what the stream holds;
@@ -185,7 +184,7 @@ function destructions(
       to: wanted.retention,
       why: wanted.retention === RetentionPolicy.Interest
         ? "under interest retention the server deletes every message no consumer wants"
-        : "messages are kept or removed by other rules than the stream's users expect",
+        : "under limits retention the stream keeps what every actor handled until a limit drops it",
     });
   }
   if (wanted.discard !== undefined && wanted.discard !== have.discard) {

@@ -166,14 +166,15 @@ export function asyncApiDocument(
 function addEvent(doc: AsyncApiDocument, event: Event<unknown, unknown>): void {
   const name = event.name;
   const description = event.description === undefined ? {} : { description: event.description };
+  const { retention = "interest", ...limits } = event.limits;
   doc.channels[name] = {
     address: name,
     ...description,
     messages: { [name]: ref("components", "messages", name) },
     "x-walnats": {
       stream: event.streamName,
-      retention: "interest",
-      ...(Object.keys(event.limits).length === 0 ? {} : { limits: { ...event.limits } }),
+      retention,
+      ...(Object.keys(limits).length === 0 ? {} : { limits }),
     },
   };
   doc.components.messages[name] = {

@@ -9,6 +9,7 @@ import { startNatsServer } from "../../testing.ts";
 import {
   Actor,
   Actors,
+  DEAD_LETTER_AGE,
   type DeadLetter,
   Event,
   Events,
@@ -35,6 +36,9 @@ test("Actor.deadLetters names one ordinary event per actor, and can be turned of
   assert.equal(a.deadLetters?.name, "dead-letter.order.placed.ship-order");
   assert.equal(a.deadLetters?.streamName, "dead-letter-order-placed-ship-order");
   assert.equal(new Actor("quiet", e, () => {}, { deadLetters: false }).deadLetters, undefined);
+  // An ordinary event, whose limits say that its stream keeps what it gets.
+  assert.equal(Object.getPrototypeOf(a.deadLetters), Event.prototype);
+  assert.deepEqual(a.deadLetters?.limits, { age: DEAD_LETTER_AGE, retention: "limits" });
   // Names too long to spell out get a stable hash of both names.
   const long = new Actor("a".repeat(200), new Event("b".repeat(60), v.number()), () => {});
   const again = new Actor("a".repeat(200), new Event("b".repeat(60), v.number()), () => {});
@@ -86,6 +90,11 @@ test("a message that failed its last attempt is dead-lettered with why, then ter
   assert.equal(original.num_pending + original.num_ack_pending, 0, "the original is terminated");
   const stream = await jsm.streams.info(failing.deadLetters!.streamName);
   assert.equal(stream.config.retention, RetentionPolicy.Limits, "kept even with no listener");
+  // Made by the one stream registration: registering the dead-letter event finds nothing to change.
+  {
+    await using again = await new Events(failing.deadLetters!).connect(server.url);
+    await again.register({ update: false });
+  }
   const raw = (await jsm.streams.getMessage(stream.config.name, { seq: 1 }))!;
   assert.equal(raw.header.get("Walnats-Dead-Actor"), "ship");
   assert.equal(raw.header.get("Walnats-Dead-Reason"), "failed");
@@ -357,6 +366,68 @@ test("a dead-letter stream name taken by a stream without its subject loses the 
   assert.equal(lost.length, 1, lines.join("\n"));
   assert.match(lost[0]!, /a stream named "dead-letter-job-.*-worker" exists without the subject/);
   const info = await jsm.consumers.info(e.streamName, "worker");
+  assert.equal(info.delivered.consumer_seq, 1, "one delivery");
+  assert.equal(info.num_pending + info.num_ack_pending, 0);
+});
+
+test("a give-up whose dead-letter stream is missing creates it as the event declares, and again once deleted", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName("job"), v.string());
+  const a = new Actor("worker", e, () => {
+    throw new UnrecoverableError("bad job");
+  });
+  await using events = await new Events(e).connect(server.url);
+  await using actors = await new Actors(a).connect(server.url);
+  await actors.register();
+  const jsm = await jetstreamManager(events.connection);
+  const dead = a.deadLetters!;
+  for (const round of [1, 2]) {
+    await events.emit(e, `x${round}`, { sync: true });
+    await actors.listen({ burst: true, logger: quiet });
+    assert.equal(actors.health().actors.worker, undefined);
+    const info = await jsm.streams.info(dead.streamName);
+    // Nobody listens to the dead letters: limits retention keeps them.
+    assert.equal(info.state.messages, 1, `round ${round}`);
+    assert.equal(info.config.retention, RetentionPolicy.Limits);
+    assert.equal(info.config.max_age, DEAD_LETTER_AGE * 1e6);
+    assert.deepEqual(info.config.subjects, [dead.name]);
+    const stored = await jsm.streams.getMessage(dead.streamName, { seq: info.state.last_seq });
+    assert.equal(new TextDecoder().decode(stored!.data), JSON.stringify(`x${round}`));
+    // The config of the one stream registration: registering the event changes nothing.
+    {
+      await using again = await new Events(dead).connect(server.url);
+      await again.register({ update: false });
+    }
+    await jsm.streams.delete(dead.streamName);
+  }
+});
+
+test("a dead-letter stream the server refuses to create loses the copy at once, with the server's reason", async () => {
+  // An account that may hold one stream: the event's. The dead-letter stream is refused (4xx).
+  await using server = await startNatsServer({
+    config:
+      "accounts { APP: { jetstream: { max_streams: 1 }, users: [{ user: app, password: pw }] } }",
+  });
+  const url = server.url.replace("nats://", "nats://app:pw@");
+  const e = new Event(uniqueName("job"), v.string());
+  const a = new Actor("worker", e, () => {
+    throw new UnrecoverableError("bad job");
+  });
+  await using events = await new Events(e).connect(url);
+  await events.register();
+  await using actors = await new Actors(a).connect(url);
+  await actors.register();
+  await events.emit(e, "x", { sync: true });
+  const lines: string[] = [];
+  await actors.listen({ burst: true, logger: recording(lines) });
+  const lost = lines.filter((l) => /terminated WITHOUT a dead letter/.test(l));
+  assert.equal(lost.length, 1, lines.join("\n"));
+  assert.match(
+    lost[0]!,
+    /its dead letter cannot be stored: its stream cannot be created: .*\(code 10027\)/,
+  );
+  const info = await jetstreamManager(events.connection)
+    .then((jsm) => jsm.consumers.info(e.streamName, "worker"));
   assert.equal(info.delivered.consumer_seq, 1, "one delivery");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
 });

@@ -65,6 +65,42 @@ test("Event rejects non-positive and unknown limits", () => {
   );
 });
 
+test("Event takes limits.retention interest or limits, and names the option and the event otherwise", () => {
+  assert.equal(
+    new Event("x", v.string(), { limits: { retention: "limits" } }).limits.retention,
+    "limits",
+  );
+  assert.equal(
+    new Event("x", v.string(), { limits: { retention: "interest" } }).limits.retention,
+    "interest",
+  );
+  assert.equal(new Event("x", v.string()).limits.retention, undefined);
+  for (const retention of ["Limits", "", 1, null]) {
+    assert.throws(
+      () => new Event("audit", v.string(), { limits: { retention } as never }),
+      (e: unknown) => {
+        assert.ok(e instanceof RangeError, String(e));
+        assert.match(
+          e.message,
+          /^Invalid limits of event "audit": retention must be "interest" \(the default\) or "limits", got /,
+        );
+        assert.ok(
+          e.message.endsWith(
+            `got ${typeof retention === "string" ? JSON.stringify(retention) : retention}`,
+          ),
+          e.message,
+        );
+        return true;
+      },
+    );
+  }
+  // Work queue is JetStream's, and refused with the reason.
+  assert.throws(
+    () => new Event("audit", v.string(), { limits: { retention: "workqueue" } as never }),
+    /retention must be .*, got "workqueue": a work-queue stream takes one consumer per subject, so a second actor of the event could not register/,
+  );
+});
+
 test("Event rejects a schema that is not a Standard Schema and an empty description", () => {
   assert.throws(() => new Event("x", {} as never), /Invalid schema of event "x"/);
   assert.throws(() => new Event("x", v.string(), { description: " " }), /description of event "x"/);

@@ -69,6 +69,80 @@ test("Events.register refuses to change an existing stream's retention, on every
   }
 });
 
+test('limits.retention "limits" keeps what is emitted with no actor; the default (interest) drops it', async () => {
+  await using server = await startNatsServer();
+  const kept = uniqueName("audit");
+  const dropped = uniqueName("plain");
+  const events = new Events(
+    new Event(kept, v.string(), { limits: { retention: "limits", age: 60_000 } }),
+    new Event(dropped, v.string()),
+  );
+  await using conn = await events.connect(server.url);
+  await conn.register();
+  const jsm = await jetstreamManager(conn.connection);
+  for (const name of [kept, dropped]) {
+    for (const m of ["a", "b", "c"]) {
+      await conn.emit(events.events.find((e) => e.name === name)!, m, { sync: true });
+    }
+  }
+  const audit = await jsm.streams.info(kept);
+  assert.equal(audit.config.retention, RetentionPolicy.Limits);
+  assert.equal(audit.config.max_age, 60_000 * 1e6);
+  assert.equal(audit.state.messages, 3, "kept without an actor");
+  const plain = await jsm.streams.info(dropped);
+  assert.equal(plain.config.retention, RetentionPolicy.Interest);
+  assert.equal(plain.state.messages, 0, "interest: dropped without an actor, as before");
+  // Registering the same declaration again finds nothing to change.
+  await conn.register({ update: false });
+  // An actor registered afterwards still handles what was kept.
+  const handled: string[] = [];
+  const reader = new Actor("reader", events.events[0]!, (m) => void handled.push(m as string));
+  await using actors = await new Actors(reader).connect(server.url);
+  await actors.register();
+  await actors.listen({ burst: true });
+  assert.deepEqual(handled, ["a", "b", "c"]);
+});
+
+test("Actors.register creates a missing stream with the event's declared retention", async () => {
+  await using server = await startNatsServer();
+  const name = uniqueName("audit");
+  const audit = new Event(name, v.string(), { limits: { retention: "limits" } });
+  await using actors = await new Actors(new Actor("reader", audit, () => {})).connect(server.url);
+  await actors.register();
+  const jsm = await jetstreamManager(actors.connection);
+  assert.equal((await jsm.streams.info(name)).config.retention, RetentionPolicy.Limits);
+});
+
+test("Events.register refuses to change a declared retention of an existing stream, both ways", async () => {
+  await using server = await startNatsServer();
+  const name = uniqueName();
+  {
+    await using first = await declared(name).connect(server.url);
+    await first.register();
+  }
+  await using conn = await declared(name, { retention: "limits" }).connect(server.url);
+  const jsm = await addInterest(conn.connection, name);
+  await publish(jsm, name, 2);
+  await assert.rejects(conn.register(), refused(name, "retention", '"interest"', '"limits"'));
+  await assert.rejects(
+    conn.register({ create: false }),
+    refused(name, "retention", '"interest"', '"limits"'),
+  );
+  const info = await jsm.streams.info(name);
+  assert.equal(info.config.retention, RetentionPolicy.Interest, "left as it is");
+  assert.equal(info.state.messages, 2);
+
+  // The other way: a stream declared with limits retention, then without.
+  const other = uniqueName();
+  {
+    await using first = await declared(other, { retention: "limits" }).connect(server.url);
+    await first.register();
+  }
+  await using plain = await declared(other).connect(server.url);
+  await assert.rejects(plain.register(), refused(other, "retention", '"limits"', '"interest"'));
+  assert.equal((await jsm.streams.info(other)).config.retention, RetentionPolicy.Limits);
+});
+
 test("Events.register refuses limits lowered below what the stream holds, and allows them when asked", async () => {
   await using server = await startNatsServer();
   const name = uniqueName();

@@ -97,6 +97,19 @@ test("Services.asyncApi has a channel per event at the event's subject", () => {
   assert.equal(doc.channels["user-created"]?.description, "A user has registered");
 });
 
+test("Services.asyncApi gives an event's declared retention, interest otherwise", () => {
+  const audit = new Event("audit-logged", v.string(), {
+    limits: { retention: "limits", age: 86_400_000 },
+  });
+  const doc = new Services().add("audit", { emits: [audit] }).asyncApi();
+  assertValid(doc);
+  assert.deepEqual(doc.channels["audit-logged"]!["x-walnats"], {
+    stream: "audit-logged",
+    retention: "limits",
+    limits: { age: 86_400_000 },
+  });
+});
+
 test("Services.asyncApi sends what a service emits and receives what its actors handle", () => {
   const doc = shop.asyncApi();
   assert.deepEqual(doc.operations["users.send.user-created"], {
