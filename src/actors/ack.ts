@@ -1,5 +1,7 @@
 /**
- * Settle a job: ack, nak with the retry delay, or term; then the response.
+ * What the settle stage (settle.ts) decides and sends besides the acks: whether a failed
+ * attempt is retried, after which delay, or given up; and the core NATS publishes that
+ * answer a requester (the response, or `Walnats-Error` when none can come).
  *
  * @module
  */

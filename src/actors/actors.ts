@@ -51,7 +51,10 @@ export interface ListenOptions {
    * 2,147,483,647 (the longest timer the runtime keeps). @default 5000
    */
   readonly pollDelay?: number;
-  /** At most this many messages per pull request. @default each actor's `maxJobs` */
+  /**
+   * At most this many messages per pull request. Without it a request asks for what the
+   * actor's free slots and pull-ahead allow (see `pullAhead`). @default no limit of its own
+   */
   readonly batch?: number;
   /** Jobs running at once across all actors of this listener. @default 16 */
   readonly maxJobs?: number | undefined;

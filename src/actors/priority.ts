@@ -14,11 +14,13 @@
  *
  * @example Give an actor a high priority
  * ```ts
- * import { Priority, PrioritySemaphore } from "@walnats/walnats";
+ * import * as v from "valibot";
+ * import { Actor, Event, Priority } from "@walnats/walnats";
  *
- * const slots = new PrioritySemaphore(16);
- * const permit = await slots.acquire(Priority.HIGH);
- * permit.release();
+ * const paid = new Event("order.paid", v.object({ id: v.string() }));
+ * const invoice = new Actor("send-invoice", paid, async ({ id }) => {
+ *   console.info("invoice for", id);
+ * }, { priority: Priority.HIGH });
  * ```
  */
 export const Priority = {
