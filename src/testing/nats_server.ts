@@ -10,6 +10,7 @@ import {
   constants,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -82,10 +83,13 @@ export interface NatsServer extends AsyncDisposable {
   kill(): Promise<void>;
   /** Stop the server if it runs, then start it again on the same port with the same store. */
   restart(): Promise<void>;
-  /** Freeze the server (SIGSTOP): it keeps its sockets open but answers nothing. */
-  pause(): void;
-  /** Resume a frozen server (SIGCONT). */
-  resume(): void;
+  /**
+   * Freeze the server (SIGSTOP): it keeps its sockets open but answers nothing. Resolves
+   * once the process is stopped (on Linux, as `/proc` shows it).
+   */
+  pause(): Promise<void>;
+  /** Resume a frozen server (SIGCONT); resolves once the process runs again. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -463,12 +467,41 @@ class NatsServerImpl implements NatsServer {
     await this.start();
   }
 
-  pause(): void {
-    if (this.#running && this.#child) send(this.#child, "SIGSTOP");
+  async pause(): Promise<void> {
+    if (!this.#running || !this.#child?.pid) return;
+    process.kill(this.#child.pid, "SIGSTOP");
+    await this.#untilStopped(true);
   }
 
-  resume(): void {
-    if (this.#running && this.#child) send(this.#child, "SIGCONT");
+  async resume(): Promise<void> {
+    if (!this.#running || !this.#child?.pid) return;
+    process.kill(this.#child.pid, "SIGCONT");
+    await this.#untilStopped(false);
+  }
+
+  /**
+   * Wait (up to 2 s) until the process is stopped, or runs, as `/proc/<pid>/stat` says
+   * (state `T`). Where there is no `/proc`, the signal is taken as delivered.
+   */
+  async #untilStopped(stopped: boolean): Promise<void> {
+    const file = `/proc/${this.#child?.pid}/stat`;
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      let state: string | undefined;
+      try {
+        state = /\) (\S) /.exec(readFileSync(file, "utf8"))?.[1];
+      } catch {
+        return; // no /proc here, or the process is gone
+      }
+      if ((state === "T") === stopped) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `nats-server (pid ${this.#child?.pid}) is ${stopped ? "not stopped" : "still stopped"} ` +
+            `2 s after ${stopped ? "SIGSTOP" : "SIGCONT"} (state ${state})`,
+        );
+      }
+      await sleep(5);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -90,14 +90,14 @@ test("ConnectedEvents.emit sync against a frozen server throws EmitTimeoutError"
   await using conn = await new Events(e).connect(server.url);
   await conn.register();
   const jsm = await addInterest(conn.connection, e.streamName);
-  server.pause();
+  await server.pause();
   const started = Date.now();
   const [withUid, withoutUid] = await Promise.allSettled([
     conn.emit(e, "a", { uid: "order-42", sync: true }),
     conn.emit(e, "b", { sync: true }),
   ]);
   const took = Date.now() - started;
-  server.resume();
+  await server.resume();
   assert.equal(withUid.status, "rejected");
   const error = (withUid as PromiseRejectedResult).reason as EmitTimeoutError;
   assert.ok(error instanceof EmitTimeoutError, `${error}`);

@@ -29,7 +29,7 @@ test("Actors.listen recovers after the server was frozen longer than its heartbe
   for (let id = 0; id < 50; id++) await events.emit(e, { id }, { sync: true });
   await until(() => handled.size === 50, 10_000, "the first messages");
 
-  server.pause();
+  await server.pause();
   const frozen = Date.now();
   let noticed = 0;
   try {
@@ -48,7 +48,7 @@ test("Actors.listen recovers after the server was frozen longer than its heartbe
     );
     await sleep(Math.max(0, 7000 - (Date.now() - frozen)));
   } finally {
-    server.resume();
+    await server.resume();
   }
   const resumed = Date.now();
   await until(() => conn.health().healthy, 20_000, "healthy again").catch((error) => {
