@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type JobClock, JobControl } from "./job_control.ts";
+import type { JobClock } from "./job_control.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Permit, Priority, PrioritySemaphore } from "./priority.ts";
 
@@ -15,10 +15,11 @@ import type { Permit, Priority, PrioritySemaphore } from "./priority.ts";
 export type Start = (delivery: Delivery, delayUntil: number | undefined, permit: Permit) => void;
 
 /** A due message waiting for its slots, pulsed while it waits. */
-class Held extends JobControl {
-  constructor(readonly received: Delivery, readonly delayUntil: number | undefined) {
-    super(received);
-  }
+interface Held {
+  readonly received: Delivery;
+  readonly delayUntil: number | undefined;
+  /** When it was last pulsed, or began to wait (`performance.now()`). */
+  pulsed: number;
 }
 
 /** One actor's slot queue. */
@@ -34,10 +35,12 @@ export class Admission {
   /** Local slots taken: running jobs, and held messages with a global slot asked for. */
   #taken = 0;
   /**
-   * Messages waiting for slots, first come first served. The first `#asked` of them
-   * have their local slot and a global one asked for.
+   * Messages waiting for slots, first come first served, from `#head` on. The first
+   * `#asked` of them have their local slot and a global one asked for.
    */
-  readonly #queue: Held[] = [];
+  #queue: (Held | undefined)[] = [];
+  /** Where the waiting messages start in `#queue`. */
+  #head = 0;
   /** Global slots asked for on behalf of the first messages of `#queue`. */
   #asked = 0;
   #stopped = false;
@@ -62,11 +65,12 @@ export class Admission {
     this.#stopping = stopping;
     this.#clock = clock;
     this.#start = start;
+    clock.pulseAlso(this.#pulse);
   }
 
   /** Start a due message now if both slots are free and nobody waits before it, or hold it. */
   admit(delivery: Delivery, delayUntil: number | undefined): void {
-    if (this.#queue.length === 0 && this.#taken < this.#maxJobs) {
+    if (this.held === 0 && this.#taken < this.#maxJobs) {
       const permit = this.#slots.tryAcquire(this.#priority);
       if (permit !== undefined) {
         this.#taken += 1;
@@ -74,10 +78,9 @@ export class Admission {
         return;
       }
     }
-    const held = new Held(delivery, delayUntil);
-    this.#clock.begin(held);
-    this.#queue.push(held);
+    this.#queue.push({ received: delivery, delayUntil, pulsed: performance.now() });
     this.held += 1;
+    this.#clock.keepPulsing();
     this.#pump();
   }
 
@@ -85,7 +88,7 @@ export class Admission {
   release(permit: Permit): void {
     permit.release();
     this.#taken -= 1;
-    if (this.#queue.length > this.#asked) this.#pump();
+    if (this.held > this.#asked) this.#pump();
   }
 
   /** Shutdown: take no more, and hand out the held messages (to be given back). */
@@ -93,12 +96,25 @@ export class Admission {
     this.#stopped = true;
     // The slots asked for them come back as refusals (the stopping signal aborted
     // them) or, if granted just before, unused.
-    return this.#queue.splice(0).map((held) => {
-      this.#clock.end(held);
-      this.held -= 1;
-      return held.received;
-    });
+    const given = this.#queue.slice(this.#head).map((held) => held!.received);
+    this.#queue = [];
+    this.#head = 0;
+    this.held = 0;
+    return given;
   }
+
+  /** Pulse the held messages not pulsed for `half` ms; says how many are held. */
+  readonly #pulse = (now: number, half: number): number => {
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const held = queue[i]!;
+      if (now - held.pulsed >= half) {
+        held.pulsed = now;
+        held.received.working();
+      }
+    }
+    return this.held;
+  };
 
   /**
    * Give the held messages their slots, in order: a local slot each, then a global one,
@@ -106,8 +122,7 @@ export class Admission {
    * to the first messages of the queue).
    */
   #pump(): void {
-    const queue = this.#queue;
-    while (queue.length > this.#asked && this.#taken < this.#maxJobs && !this.#stopped) {
+    while (this.held > this.#asked && this.#taken < this.#maxJobs && !this.#stopped) {
       this.#taken += 1;
       const permit = this.#asked === 0 ? this.#slots.tryAcquire(this.#priority) : undefined;
       if (permit !== undefined) this.#startHeld(permit);
@@ -122,7 +137,7 @@ export class Admission {
   /** A global slot asked for by `#pump` was granted: start the first held message. */
   readonly #granted = (permit: Permit): void => {
     this.#asked -= 1;
-    if (this.#queue.length > 0) this.#startHeld(permit);
+    if (this.held > 0) this.#startHeld(permit);
     else {
       // The queue was given back on shutdown.
       permit.release();
@@ -138,9 +153,18 @@ export class Admission {
 
   /** Start the first held message with its slots taken. */
   #startHeld(permit: Permit): void {
-    const held = this.#queue.shift()!;
-    this.#clock.end(held);
+    const queue = this.#queue;
+    const held = queue[this.#head]!;
+    queue[this.#head++] = undefined;
     this.held -= 1;
+    if (this.held === 0) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= queue.length) {
+      // Drop the taken half at once instead of shifting the array per message.
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
     this.#start(held.received, held.delayUntil, permit);
   }
 }

@@ -18,7 +18,7 @@ export class Attempts {
 
   /** The message of `seq` is settled for good (acked or given up): forget it. */
   forget(seq: number): void {
-    this.#early.delete(seq);
+    if (this.#early.size > 0) this.#early.delete(seq);
   }
 
   /**
@@ -30,7 +30,7 @@ export class Attempts {
    */
   of(delivery: Delivery, delayUntil: number | undefined): number {
     const { metadata } = delivery;
-    const early = this.#early.get(metadata.streamSeq) ??
+    const early = (this.#early.size > 0 ? this.#early.get(metadata.streamSeq) : undefined) ??
       (delayUntil !== undefined && metadata.timestamp < delayUntil && metadata.delivered > 1
         ? 1
         : 0);

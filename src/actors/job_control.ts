@@ -115,6 +115,7 @@ export class JobClock {
   /** Jobs whose timeout runs, in the order it started, which is the order they expire. */
   readonly #timed = new Set<JobControl>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #also: ((now: number, half: number) => number) | undefined;
   #pulser: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -150,8 +151,21 @@ export class JobClock {
   begin(job: JobControl, now: number = performance.now()): void {
     job.pulsed = now;
     this.#running.add(job);
+    this.keepPulsing();
+  }
+
+  /**
+   * Pulse what waits besides the jobs (messages held for a slot) at each sweep too:
+   * `source` pulses what is due and says how many it holds.
+   */
+  pulseAlso(source: (now: number, half: number) => number): void {
+    this.#also = source;
+  }
+
+  /** Make sure the sweeps run (something began to wait). */
+  keepPulsing(): void {
     if (this.#pulseEvery !== undefined) {
-      // Sweep twice per period: no job goes longer than one period without a pulse.
+      // Sweep twice per period: nothing goes longer than one period without a pulse.
       // An interval beyond what a timer keeps would fire every millisecond (ackWait of
       // months): pulse more often than needed instead.
       this.#pulser ??= setInterval(this.#pulse, Math.min(this.#pulseEvery / 2, MAX_TIMER));
@@ -198,13 +212,14 @@ export class JobClock {
   };
 
   readonly #pulse = (): void => {
-    if (this.#running.size === 0) {
+    const now = performance.now();
+    const half = this.#pulseEvery! / 2;
+    const waiting = this.#also?.(now, half) ?? 0;
+    if (this.#running.size === 0 && waiting === 0) {
       clearInterval(this.#pulser);
       this.#pulser = undefined;
       return;
     }
-    const now = performance.now();
-    const half = this.#pulseEvery! / 2;
     for (const job of this.#running) {
       if (now - job.pulsed >= half) {
         job.pulsed = now;

@@ -8,7 +8,7 @@
  */
 
 /** Pull-ahead is at most this many messages per job slot of the actor... */
-export const AHEAD_PER_SLOT = 16;
+export const AHEAD_PER_SLOT = 64;
 /** ...and at most this many messages... */
 export const MAX_AHEAD = 1024;
 /** ...and at most this many bytes, by the average payload of the actor's messages. */

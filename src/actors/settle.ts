@@ -87,7 +87,7 @@ export class Settler {
     if (ok && !(this.#responds && delivery.headers?.get(REPLY))) {
       delivery.ack();
       this.#attempts.forget(delivery.metadata.streamSeq);
-      this.#hooks.fire("onSuccess", job.context, { duration });
+      if (job.context !== undefined) this.#hooks.fire("onSuccess", job.context, { duration });
       return undefined;
     }
     return ok ? this.#respond(job, value, duration) : this.#failed(job, value, duration);
