@@ -32,6 +32,10 @@ export class JobControl {
   readonly delivery: Pulsable | undefined;
   /** The job's progress: made on its first report, `null` once the job ended. */
   progress: JobProgress | null | undefined = undefined;
+  /** Where its clock keeps it: nowhere (0), among the young (1), in the sets (2). */
+  clocked: 0 | 1 | 2 = 0;
+  /** Whether its timeout runs. */
+  timed = false;
   #controller: AbortController | undefined;
   #onAbort: ((reason: unknown) => void) | undefined;
   #done: ((job: JobControl, ok: boolean, value: unknown) => void) | undefined;
@@ -110,9 +114,15 @@ export class JobClock {
   readonly #timeout: number;
   #pulseEvery: number | undefined;
   readonly #onTimeout: (job: JobControl) => void;
+  /**
+   * Jobs that began since the last sweep, in order. Most jobs end before any sweep (a
+   * sweep runs every ackWait / 4 at the soonest): they cost a push here and a flag, not
+   * two set insertions and deletions. A sweep moves those still running into the sets.
+   */
+  #young: JobControl[] = [];
   /** Jobs being pulsed: from their start, including a wait for a worker. */
   readonly #running = new Set<JobControl>();
-  /** Jobs whose timeout runs, in the order it started, which is the order they expire. */
+  /** Jobs whose timeout runs. */
   readonly #timed = new Set<JobControl>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #also: ((now: number, half: number) => number) | undefined;
@@ -150,7 +160,8 @@ export class JobClock {
   /** A job began (at `now`, `performance.now()`): pulse it from now on. */
   begin(job: JobControl, now: number = performance.now()): void {
     job.pulsed = now;
-    this.#running.add(job);
+    job.clocked = 1;
+    if (this.#young.push(job) >= 1024) this.#promote();
     this.keepPulsing();
   }
 
@@ -176,8 +187,9 @@ export class JobClock {
   startTimeout(job: JobControl, now: number = performance.now()): void {
     job.started = now;
     // jobTimeout Infinity: no timeout, no timer (one of Infinity ms would fire at once).
-    if (this.#timeout === Infinity) return;
-    this.#timed.add(job);
+    if (this.#timeout === Infinity || job.clocked === 0) return;
+    job.timed = true;
+    if (job.clocked === 2) this.#timed.add(job);
     this.#timer ??= setTimeout(this.#expire, this.#timeout);
   }
 
@@ -186,8 +198,22 @@ export class JobClock {
    * jobs would otherwise clear and recreate them whenever the actor runs dry.
    */
   end(job: JobControl): void {
-    this.#running.delete(job);
-    this.#timed.delete(job);
+    if (job.clocked === 2) {
+      this.#running.delete(job);
+      this.#timed.delete(job);
+    }
+    job.clocked = 0;
+  }
+
+  /** Move the young jobs that still run into the sets. */
+  #promote(): void {
+    for (const job of this.#young) {
+      if (job.clocked !== 1) continue;
+      job.clocked = 2;
+      this.#running.add(job);
+      if (job.timed) this.#timed.add(job);
+    }
+    this.#young = [];
   }
 
   /** Clear the timers (when no job runs, or the listener stops). */
@@ -199,19 +225,22 @@ export class JobClock {
 
   readonly #expire = (): void => {
     this.#timer = undefined;
+    this.#promote();
     const now = performance.now();
+    let next = Infinity;
     for (const job of this.#timed) {
       const due = job.started + this.#timeout;
-      if (due > now) {
-        this.#timer = setTimeout(this.#expire, due - now);
-        return;
+      if (due > now) next = Math.min(next, due);
+      else {
+        this.#timed.delete(job);
+        this.#onTimeout(job);
       }
-      this.#timed.delete(job);
-      this.#onTimeout(job);
     }
+    if (next !== Infinity) this.#timer = setTimeout(this.#expire, next - now);
   };
 
   readonly #pulse = (): void => {
+    this.#promote();
     const now = performance.now();
     const half = this.#pulseEvery! / 2;
     const waiting = this.#also?.(now, half) ?? 0;
