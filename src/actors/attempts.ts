@@ -11,14 +11,15 @@ import type { Delivery } from "./delivery.ts";
 export class Attempts {
   readonly #early = new Map<number, number>();
 
-  /** The message of stream sequence `seq` came before its delay ended and was given back. */
-  early(seq: number): void {
+  /** `delivery` came before its delay ended and was given back. */
+  early(delivery: Delivery): void {
+    const seq = delivery.metadata.streamSeq;
     this.#early.set(seq, (this.#early.get(seq) ?? 0) + 1);
   }
 
-  /** The message of `seq` is settled for good (acked or given up): forget it. */
-  forget(seq: number): void {
-    if (this.#early.size > 0) this.#early.delete(seq);
+  /** `delivery` is settled for good (acked or given up): forget its early deliveries. */
+  forget(delivery: Delivery): void {
+    if (this.#early.size > 0) this.#early.delete(delivery.metadata.streamSeq);
   }
 
   /**

@@ -70,7 +70,7 @@ export class AckBatch {
 export class Delivery {
   readonly data: Uint8Array;
   readonly headers: MsgHdrs | undefined;
-  readonly metadata: JobMetadata;
+  #metadata: JobMetadata | undefined;
   readonly #acks: AckBatch;
   readonly #reply: string;
   #settled = false;
@@ -84,7 +84,14 @@ export class Delivery {
     this.#reply = msg.reply!;
     this.data = msg.data;
     this.headers = msg.headers;
-    this.metadata = parseAckSubject(this.#reply);
+  }
+
+  /**
+   * The delivery's metadata, parsed from the ack subject on first use (a job that needs
+   * neither its attempt nor its metadata, the common quick job, never parses it).
+   */
+  get metadata(): JobMetadata {
+    return this.#metadata ??= parseAckSubject(this.#reply);
   }
 
   /** Whether ack, nak or term was sent. */

@@ -22,25 +22,38 @@ import { jobScope } from "./context.ts";
 import { TRACE } from "../headers.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Permit } from "./priority.ts";
+import type { Attempts } from "./attempts.ts";
 
 /** A job from the start of its handler call to its settlement. */
 export class RunningJob extends JobControl {
   /** The middlewares' context, when the actor has middlewares. */
   context: Context | undefined = undefined;
+  #attempt = 0;
+  readonly #attempts: Attempts;
+  readonly #delayUntil: number | undefined;
 
   /**
    * @param received the delivered message
    * @param permit its slots, given back when the job is settled
-   * @param attempt which attempt this is (1 for the first)
    * @param pulse whether to pulse the message while the job runs (the actor's `pulse`)
+   * @param attempts counts the actor's attempts (see {@linkcode attempt})
+   * @param delayUntil the message's `Walnats-Delay`, epoch ms, if it has one
    */
   constructor(
     readonly received: Delivery,
     readonly permit: Permit,
-    readonly attempt: number,
     pulse: boolean,
+    attempts: Attempts,
+    delayUntil: number | undefined,
   ) {
     super(pulse ? received : undefined);
+    this.#attempts = attempts;
+    this.#delayUntil = delayUntil;
+  }
+
+  /** Which attempt this is (1 for the first), worked out on first use. */
+  get attempt(): number {
+    return this.#attempt ||= this.#attempts.of(this.received, this.#delayUntil);
   }
 }
 
@@ -49,30 +62,41 @@ export type Ended = (job: RunningJob, ok: boolean, value: unknown) => void;
 
 /** The `job` argument of a handler: its signal is made only if the handler reads it. */
 export class JobArgument implements Job {
-  readonly attempt: number;
-  readonly traceId: string | undefined;
-  readonly metadata: Job["metadata"];
-  readonly #control: JobControl;
+  readonly #job: RunningJob;
   readonly #board: ProgressBoard;
-  readonly #headers: Delivery["headers"];
 
   constructor(job: RunningJob, board: ProgressBoard) {
-    const { received } = job;
-    this.attempt = job.attempt;
-    this.traceId = received.headers?.get(TRACE) || undefined;
-    this.metadata = received.metadata;
-    this.#control = job;
+    this.#job = job;
     this.#board = board;
-    this.#headers = received.headers;
+  }
+
+  get attempt(): number {
+    return this.#job.attempt;
+  }
+
+  get traceId(): string | undefined {
+    return this.#job.received.headers?.get(TRACE) || undefined;
+  }
+
+  get metadata(): Job["metadata"] {
+    return this.#job.received.metadata;
   }
 
   get signal(): AbortSignal {
-    return this.#control.signal;
+    return this.#job.signal;
   }
 
   progress(value: ProgressValue): void {
     const json = progressJson(value, this.#board.actor);
-    reportProgress(this.#control, this.#board, this.attempt, this.metadata, this.#headers, json);
+    const job = this.#job;
+    reportProgress(
+      job,
+      this.#board,
+      job.attempt,
+      job.received.metadata,
+      job.received.headers,
+      json,
+    );
   }
 }
 

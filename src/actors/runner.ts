@@ -282,7 +282,7 @@ export class ActorRunner {
         const remaining = delayUntil - Date.now();
         if (remaining > 0) {
           delivery.nak(remaining);
-          this.#attempts.early(delivery.metadata.streamSeq);
+          this.#attempts.early(delivery);
           this.#deps.changed();
           this.#settled();
           return;
@@ -296,8 +296,7 @@ export class ActorRunner {
   readonly #start = (delivery: Delivery, delayUntil: number | undefined, permit: Permit): void => {
     this.#plan.began(this.running);
     this.running += 1;
-    const attempt = this.#attempts.of(delivery, delayUntil);
-    const job = new RunningJob(delivery, permit, attempt, this.actor.pulse);
+    const job = new RunningJob(delivery, permit, this.actor.pulse, this.#attempts, delayUntil);
     let message: unknown;
     try {
       message = decode(this.actor.event, delivery, this.#messageOf);

@@ -86,7 +86,7 @@ export class Settler {
     const delivery = job.received;
     if (ok && !(this.#responds && delivery.headers?.get(REPLY))) {
       delivery.ack();
-      this.#attempts.forget(delivery.metadata.streamSeq);
+      this.#attempts.forget(delivery);
       if (job.context !== undefined) this.#hooks.fire("onSuccess", job.context, { duration });
       return undefined;
     }
@@ -147,7 +147,7 @@ export class Settler {
     }
     delivery.ack();
     delivery.flush();
-    this.#attempts.forget(delivery.metadata.streamSeq);
+    this.#attempts.forget(delivery);
     sendResponse(this.#nc, inbox, response);
     this.#hooks.fire("onSuccess", job.context, { duration });
   }
@@ -200,7 +200,7 @@ export class Settler {
     why: string,
   ): Promise<GiveUpEnd> {
     const end = await this.#giveUps.giveUp(delivery, reason, error, attempt, why);
-    if (end !== "kept") this.#attempts.forget(delivery.metadata.streamSeq);
+    if (end !== "kept") this.#attempts.forget(delivery);
     return end;
   }
 }
