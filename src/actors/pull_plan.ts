@@ -94,9 +94,8 @@ export class PullPlan {
   /**
    * How many messages to request now (0: none): the free slots, local and global, plus
    * `ahead`, less what is held or on its way; at most `batch`. While messages are on
-   * their way it waits until a quarter of the window is free: fewer, larger pull
-   * requests cost the server less than one per freed slot, and three quarters still
-   * on their way keep the server sending (nats.js `consume()` refills at the same mark).
+   * their way it waits until half the window is free: fewer, larger pull requests cost
+   * the server less than one per freed slot.
    */
   static size(state: PullState, ahead: number): number {
     const { maxJobs, running, held, outstanding, batch } = state;
@@ -108,7 +107,7 @@ export class PullPlan {
     if (n === 0 && outstanding === 0 && held === 0) n = 1;
     const threshold = outstanding === 0
       ? 1
-      : Math.max(1, Math.floor(Math.min(maxJobs + ahead, batch) / 4));
+      : Math.max(1, Math.floor(Math.min(maxJobs + ahead, batch) / 2));
     return n < threshold ? 0 : n;
   }
 }
