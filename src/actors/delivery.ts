@@ -48,10 +48,13 @@ export class AckBatch {
     this.#payloads.push(payload);
   }
 
-  /** Publish what is gathered now (before a reply that must not overtake an ack). */
-  readonly flush = (): void => {
+  /**
+   * Publish what is gathered now (before a reply that must not overtake an ack).
+   * @returns how many were gathered
+   */
+  readonly flush = (): number => {
     const subjects = this.#subjects;
-    if (subjects.length === 0) return;
+    if (subjects.length === 0) return 0;
     const payloads = this.#payloads;
     this.#subjects = [];
     this.#payloads = [];
@@ -60,9 +63,10 @@ export class AckBatch {
         this.#nc.publish(subjects[i]!, payloads[i]);
       } catch (error) {
         this.#onError(error, subjects.length - i);
-        return;
+        break;
       }
     }
+    return subjects.length;
   };
 }
 

@@ -197,7 +197,7 @@ export class ActorRunner {
   refill(): void {
     if (
       this.#stopped || this.pollsUsed || (this.#deps.noWait && this.drained) ||
-      this.#puller.backingOff
+      !this.#puller.ready
     ) return;
     const n = PullPlan.size({
       maxJobs: this.actor.maxJobs,
@@ -418,6 +418,8 @@ export class ActorRunner {
       delivery.nak(0);
       this.#settled();
     }
+    // The acks gathered so far go before the drain, whose round trip then covers them.
+    this.#acks.flush();
     await this.#puller.drain();
     if (this.#inflight > 0) {
       // shutdownGrace Infinity: wait for the jobs, however long they take.
@@ -426,7 +428,11 @@ export class ActorRunner {
       await this.#allSettled();
     }
     this.#clock.stop();
-    this.#acks.flush();
+    if (this.#acks.flush() > 0 && !this.#deps.nc.isClosed()) {
+      // A round trip (at most a second) so that the server has the last acks when
+      // `listen()` returns.
+      await within(this.#deps.nc.flush().catch(() => {}), 1000);
+    }
     this.#pullLog.recovered(" before the listener stopped");
     this.#settler.flush();
   }

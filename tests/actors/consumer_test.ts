@@ -8,6 +8,8 @@ import { nanos } from "@nats-io/nats-core";
 import { startNatsServer } from "../../testing.ts";
 import { Actor, Actors, ConsumerConfigError, Event, Events, type Logger } from "../../mod.ts";
 import { sleep, uniqueName, until } from "../_helpers.ts";
+import { connect } from "../../src/connection.ts";
+import { Puller } from "../../src/actors/consumer.ts";
 
 function recordingLogger(lines: string[]): Logger {
   return {
@@ -199,4 +201,44 @@ test("Actors.listen reads the consumer's live ack_wait when it starts", async ()
   });
   assert.equal(runs, 1, lines.join("\n"));
   assert.equal(redelivered, 0);
+});
+
+test("Puller in burst mode keeps one no_wait request on its way, so its end leaves nothing outstanding", async () => {
+  // A no_wait request that gets part of its batch ends with 408 and Nats-Pending-Messages
+  // on nats-server 2.9 and 2.10, with a bare 404 on 2.15: counting a second request
+  // against the first's end would go wrong on one of them.
+  await using server = await startNatsServer();
+  const nc = await connect(server.url);
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "NW", subjects: ["nw"] });
+    await jsm.consumers.add("NW", { durable_name: "c", ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < 3; i++) nc.publish("nw", "x");
+    await nc.flush();
+    await until(async () => (await jsm.streams.info("NW")).state.messages === 3);
+    const ends: number[] = [];
+    let received = 0;
+    const puller: Puller = new Puller(nc, "NW", "c", {
+      expires: 1000,
+      heartbeat: 500,
+      noWait: true,
+      onMessage: () => void received++,
+      onRequestEnd: () => void ends.push(puller.outstanding),
+    });
+    puller.pull(10);
+    assert.equal(puller.ready, false, "not ready while its request is on its way");
+    puller.pull(10); // not sent
+    assert.equal(puller.polls, 1);
+    await until(() => ends.length === 1);
+    assert.equal(received, 3);
+    assert.deepEqual(ends, [0], `outstanding when the request ended (${server.version})`);
+    assert.equal(puller.ready, true);
+    puller.pull(10);
+    await until(() => ends.length === 2);
+    assert.deepEqual(ends, [0, 0]);
+    assert.equal(received, 3);
+    await puller.drain();
+  } finally {
+    await nc.close();
+  }
 });
