@@ -37,8 +37,6 @@ import { isPullFailure, PullStatusLog } from "./_pull_status_log.ts";
 import { Settler, ShutdownError } from "./settle.ts";
 import type { WorkerPools } from "./workers/worker_pool.ts";
 
-export { ShutdownError };
-
 /** What a runner needs from its listener. */
 export interface RunnerDeps {
   readonly nc: NatsConnection;
