@@ -11,7 +11,7 @@ import {
   NoStreamError,
   RequestTimeoutError,
 } from "../../mod.ts";
-import { addInterest, uniqueName } from "../_helpers.ts";
+import { addInterest, uniqueName, until } from "../_helpers.ts";
 
 test("ConnectedEvents.emit sync to an event without a stream throws NoStreamError", async () => {
   await using server = await startNatsServer();
@@ -45,8 +45,14 @@ test("ConnectedEvents.emit with verifyStreams refuses a plain emit to an event w
   const jsm = await addInterest(conn.connection, e.streamName);
   await conn.emit(e, "kept");
   await conn.emit(e, "kept too");
+  // A plain emit is a core publish: the flush's round trip shows the server has it, but
+  // JetStream stores it in its own time.
   await conn.connection.flush();
-  assert.equal((await jsm.streams.info(e.streamName)).state.messages, 2);
+  await until(
+    async () => (await jsm.streams.info(e.streamName)).state.messages === 2,
+    5000,
+    "both plain emits stored",
+  );
   // A stream of that name that does not take the subject stores nothing either.
   await jsm.streams.update(other.streamName, { subjects: [`${other.name}.elsewhere`] });
   await assert.rejects(conn.emit(other, "lost"), NoStreamError);
