@@ -28,10 +28,13 @@ async function handler(): Promise<void> {
 }
 const actor = new Actor("prof", event, handler);
 
-function report(who: string, ms: number): void {
+async function report(who: string, ms: number): Promise<void> {
   console.log(
     `${who} handled ${handled} in ${ms.toFixed(0)} ms: ${(handled / ms * 1000).toFixed(0)}/s`,
   );
+  // HOLD=<ms>: stay alive that long, for a profiler attached from outside to stop first.
+  const hold = Number(process.env.HOLD ?? 0);
+  if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
 }
 
 if (process.env.FILL) {
@@ -61,7 +64,7 @@ if (process.env.FILL) {
       },
     });
   });
-  report("raw", performance.now() - start);
+  await report("raw", performance.now() - start);
   await nc.close();
 } else {
   await using actors = await new Actors(actor).connect(URL);
@@ -74,5 +77,5 @@ if (process.env.FILL) {
     : undefined;
   await actors.listen({ signal: stop.signal, logger: quiet });
   clearInterval(sampler);
-  report("walnats", performance.now() - start);
+  await report("walnats", performance.now() - start);
 }

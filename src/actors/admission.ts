@@ -44,6 +44,8 @@ export class Admission {
   /** Global slots asked for on behalf of the first messages of `#queue`. */
   #asked = 0;
   #stopped = false;
+  /** The time `#now` read in this synchronous run, or NaN. */
+  #stamp = Number.NaN;
 
   /**
    * @param actor the actor's `maxJobs` and priority
@@ -78,11 +80,28 @@ export class Admission {
         return;
       }
     }
-    this.#queue.push({ received: delivery, delayUntil, pulsed: performance.now() });
+    this.#queue.push({ received: delivery, delayUntil, pulsed: this.#now() });
     this.held += 1;
     this.#clock.keepPulsing();
     this.#pump();
   }
+
+  /**
+   * `performance.now()`, read once per synchronous run: the messages of one socket read
+   * are held one after another, and share the time their wait began. An earlier time
+   * than the real one only makes a pulse come sooner.
+   */
+  #now(): number {
+    if (Number.isNaN(this.#stamp)) {
+      this.#stamp = performance.now();
+      queueMicrotask(this.#expire);
+    }
+    return this.#stamp;
+  }
+
+  readonly #expire = (): void => {
+    this.#stamp = Number.NaN;
+  };
 
   /** A job ended: give its slots back (the permit), and the local one to the next held message. */
   release(permit: Permit): void {

@@ -28,6 +28,8 @@ import type { Attempts } from "./attempts.ts";
 export class RunningJob extends JobControl {
   /** The middlewares' context, when the actor has middlewares. */
   context: Context | undefined = undefined;
+  /** Where the runner keeps it among its running jobs (-1: not there). */
+  index = -1;
   #attempt = 0;
   readonly #attempts: Attempts;
   readonly #delayUntil: number | undefined;
@@ -135,7 +137,7 @@ export function runJob(
   job.started = now;
   deps.clock.begin(job, now);
   const handler = actor.handler;
-  if (typeof handler === "function") callFunction(actor, handler, message, job, deps, ended);
+  if (typeof handler === "function") callFunction(actor, handler, message, job, deps, ended, now);
   else if (isWorkerHandler(handler) && actor.executeIn !== "main") {
     let running: Promise<unknown>;
     try {
@@ -149,14 +151,18 @@ export function runJob(
     importHandler(handler).then(
       (fn) => {
         if (job.aborted) ended(job, false, job.reason); // shutdown while importing
-        else callFunction(actor, fn, message, job, deps, ended);
+        else callFunction(actor, fn, message, job, deps, ended, performance.now());
       },
       (error) => ended(job, false, error),
     );
   }
 }
 
-/** A function handler: called directly, or inside the job scope when the actor has middlewares. */
+/**
+ * A function handler: called directly, or inside the job scope when the actor has
+ * middlewares.
+ * @param now `performance.now()`, taken by the caller a moment ago
+ */
 function callFunction(
   actor: Actor<unknown, unknown>,
   handler: Handler<unknown, unknown>,
@@ -164,6 +170,7 @@ function callFunction(
   job: RunningJob,
   deps: RunDeps,
   ended: Ended,
+  now: number,
 ): void {
   if (job.context !== undefined) {
     scoped(actor, handler, message, job, deps, ended);
@@ -171,7 +178,7 @@ function callFunction(
   }
   let result: unknown;
   try {
-    result = call(actor, handler, message, job, deps);
+    result = call(actor, handler, message, job, deps, now);
   } catch (error) {
     ended(job, false, error);
     return;
@@ -182,6 +189,7 @@ function callFunction(
 
 /**
  * Call a function handler with the job's timeout started.
+ * @param start when the call starts (`performance.now()`)
  * @throws what the handler threw, or a {@linkcode JobTimeoutError} for a sync overrun
  */
 function call(
@@ -190,8 +198,8 @@ function call(
   message: unknown,
   job: RunningJob,
   deps: RunDeps,
+  start: number,
 ): unknown {
-  const start = performance.now();
   deps.clock.startTimeout(job, start);
   const result = handler(message, new JobArgument(job, deps.board));
   if (!(result instanceof Promise) && performance.now() - start > actor.jobTimeout) {
@@ -212,7 +220,7 @@ function scoped(
   type Settled = { ok: boolean; value: unknown };
   const run = (): Promise<Settled> => {
     try {
-      const result = call(actor, handler, message, job, deps);
+      const result = call(actor, handler, message, job, deps, performance.now());
       if (!(result instanceof Promise)) return Promise.resolve({ ok: true, value: result });
       // The wrappers wait for the handler, or for its abort (the job's end).
       return job.race(result).then(

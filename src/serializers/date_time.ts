@@ -5,9 +5,9 @@
  */
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * How to read a date-time that carries no time zone.
@@ -149,7 +149,7 @@ export function dateTimeSerializerOf(options: DateTimeOptions = {}): Serializer<
     decode(data: Uint8Array): Date {
       let text: string;
       try {
-        text = decoder.decode(data);
+        text = decodeUtf8(data);
       } catch (cause) {
         throw new SerializerError("date-time", "payload is not valid UTF-8", { cause });
       }

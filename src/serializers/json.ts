@@ -5,9 +5,9 @@
  */
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Compact JSON as UTF-8 (no spaces, like Python's `json.dumps(separators=(",", ":"))`).
@@ -33,7 +33,7 @@ export const jsonSerializer: Serializer<any> = {
   },
   decode(data: Uint8Array): unknown {
     try {
-      return JSON.parse(decoder.decode(data));
+      return JSON.parse(decodeUtf8(data));
     } catch (cause) {
       const reason = cause instanceof SyntaxError ? cause.message : "payload is not valid UTF-8";
       throw new SerializerError("json", `payload is not valid JSON: ${reason}`, { cause });

@@ -5,9 +5,9 @@
  */
 import { SerializerError } from "../errors.ts";
 import type { Serializer } from "./serializer.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Strings as UTF-8 bytes. Invalid UTF-8 is a decode error, not replaced silently.
@@ -24,7 +24,7 @@ export const textSerializer: Serializer<string> = {
   encode: (message: string): Uint8Array => encoder.encode(message),
   decode(data: Uint8Array): string {
     try {
-      return decoder.decode(data);
+      return decodeUtf8(data);
     } catch (cause) {
       throw new SerializerError("text", "payload is not valid UTF-8", { cause });
     }
