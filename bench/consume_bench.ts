@@ -13,11 +13,11 @@
  *    is the baseline of its shape, so a ratio measures walnats' own overhead;
  * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities (backlog).
  *
- * Every case runs once per round (three rounds) and the median is printed, so that
- * the machine's drift hits all cases alike. Each run ends by checking that its
+ * Every case runs once per round (five rounds, or `--rounds`) and the median is
+ * printed, so that the machine's drift hits all cases alike. Each run ends by checking that its
  * consumer has nothing pending and nothing waiting for an ack.
  *
- *     deno run -A bench/consume_bench.ts [--smoke] [--messages 50000]
+ *     deno run -A bench/consume_bench.ts [--smoke] [--messages 50000] [--rounds 5]
  *     bun bench/consume_bench.ts [--smoke]
  *
  * @module
@@ -186,7 +186,8 @@ async function walnatsFour(url: string): Promise<number> {
 
 await using server = await startNatsServer();
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(8);
-const ROUNDS = SMOKE ? 1 : 3;
+const roundsFlag = process.argv.indexOf("--rounds");
+const ROUNDS = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : SMOKE ? 1 : 5;
 console.log(
   `${runtime}${SMOKE ? " (smoke)" : ""}: ${N} messages of 100 bytes, messages/s, ` +
     `median of ${ROUNDS} interleaved rounds`,
