@@ -8,6 +8,8 @@
 #   RAW=1000 bash bench/profile_listen.sh             # raw consume({ max_messages: 1000 })
 #   bash bench/profile_listen.sh bun --cpu-prof-md --cpu-prof-dir=/tmp/prof
 #   bash bench/profile_listen.sh deno run -A          # under Deno
+#   bash bench/profile_listen.sh deno run -A bench/_inspect_profile.ts /tmp/w.cpuprofile
+#                                                     # a Deno CPU profile (see that file)
 #   DEBUG=1 bash bench/profile_listen.sh              # also sample health() every 100 ms
 #
 # N (default 100000) sets the message count. Needs nats-server on PATH (or NATS_SERVER_BIN).
