@@ -14,6 +14,12 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
+import {
+  ClosedConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+} from "@nats-io/nats-core";
 import { toNanos } from "../_duration.ts";
 import { STREAM_NAME_IN_USE } from "../_jetstream_codes.ts";
 import { StreamConfigError, StreamExistsError } from "../errors.ts";
@@ -304,6 +310,7 @@ export async function registerStream(
     await jsm.streams.add(config);
     return;
   } catch (error) {
+    if (noAnswer(error)) throw unanswered(event, config.name, error);
     if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) {
       throw configError(event, config, undefined, error);
     }
@@ -332,9 +339,32 @@ async function updateStream(
   try {
     await jsm.streams.update(config.name, config);
   } catch (error) {
+    if (noAnswer(error)) throw unanswered(event, config.name, error);
     const existing = await jsm.streams.info(config.name).catch(() => undefined);
     throw configError(event, config, existing?.config, error);
   }
+}
+
+/** Whether a stream request failed for want of an answer, rather than by the server's verdict. */
+function noAnswer(error: unknown): boolean {
+  return error instanceof TimeoutError || error instanceof ClosedConnectionError ||
+    error instanceof NoRespondersError || error instanceof RequestError ||
+    // nats.js does not export this one's class.
+    (error instanceof Error && error.name === "JetStreamNotEnabled");
+}
+
+/**
+ * The stream request got no answer from JetStream (a timeout, a closed connection): not a
+ * verdict on the config, so not a {@linkcode StreamConfigError}.
+ */
+function unanswered(event: Event<unknown, unknown>, stream: string, error: unknown): Error {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new Error(
+    `Cannot register event "${event.name}": JetStream did not answer the request for stream ` +
+      `"${stream}" (${reason}); check that the server is reachable and has JetStream enabled, ` +
+      `then register again`,
+    { cause: error },
+  );
 }
 
 function configError(

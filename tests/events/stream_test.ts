@@ -11,6 +11,8 @@ import {
   RetentionPolicy,
 } from "@nats-io/jetstream";
 import { startNatsServer } from "../../testing.ts";
+import { connect } from "../../src/connection.ts";
+import { registerStream } from "../../src/events/stream.ts";
 import { Actor, Actors, Event, Events, type Limits, StreamConfigError } from "../../mod.ts";
 import { addInterest, sleep, uniqueName } from "../_helpers.ts";
 
@@ -260,4 +262,31 @@ test("Events.register refuses an event whose stream carries another event's subj
   // The first event's stream still takes its emits.
   const jsm = await jetstreamManager(second.connection);
   assert.deepEqual((await jsm.streams.info(dashed.streamName)).config.subjects, [dotted.name]);
+});
+
+test("registerStream without an answer from JetStream says so, instead of blaming the config", async () => {
+  await using server = await startNatsServer();
+  const e = new Event(uniqueName(), v.string());
+  const nc = await connect(server.url);
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 300 });
+    await server.pause();
+    try {
+      await assert.rejects(registerStream(jsm, e as Event<unknown, unknown>), (error: Error) => {
+        assert.ok(!(error instanceof StreamConfigError), String(error));
+        assert.match(error.message, new RegExp(`Cannot register event "${e.name}"`));
+        assert.match(error.message, /JetStream did not answer .*TimeoutError/);
+        assert.match(error.message, /register again/);
+        assert.equal((error.cause as Error).name, "TimeoutError");
+        return true;
+      });
+    } finally {
+      await server.resume();
+    }
+    // Once the server answers, the same call creates the stream.
+    await registerStream(jsm, e as Event<unknown, unknown>);
+    assert.equal((await jsm.streams.info(e.streamName)).config.name, e.streamName);
+  } finally {
+    await nc.close();
+  }
 });
