@@ -14,8 +14,8 @@
  * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities (backlog).
  *
  * Every case runs once per round (five rounds, or `--rounds`) and the median is
- * printed, so that the machine's drift hits all cases alike. Each run ends by checking that its
- * consumer has nothing pending and nothing waiting for an ack.
+ * printed, so that the machine's drift hits all cases alike. Each run ends by checking
+ * that its consumer has nothing pending and nothing waiting for an ack.
  *
  *     deno run -A bench/consume_bench.ts [--smoke] [--messages 50000] [--rounds 5]
  *     bun bench/consume_bench.ts [--smoke]
@@ -184,10 +184,15 @@ async function walnatsFour(url: string): Promise<number> {
   return rate;
 }
 
-await using server = await startNatsServer();
-const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(8);
 const roundsFlag = process.argv.indexOf("--rounds");
 const ROUNDS = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : SMOKE ? 1 : 5;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  throw new TypeError(
+    `--rounds must be a whole number of at least 1, got ${process.argv[roundsFlag + 1]}`,
+  );
+}
+await using server = await startNatsServer();
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(8);
 console.log(
   `${runtime}${SMOKE ? " (smoke)" : ""}: ${N} messages of 100 bytes, messages/s, ` +
     `median of ${ROUNDS} interleaved rounds`,

@@ -112,8 +112,9 @@ export class ActorRunner {
     );
     this.#acks = new AckBatch(deps.nc, (error, count) =>
       deps.logger.error(
-        `${count} acks of actor "${actor.name}" not sent; the server delivers those ` +
-          `messages again after their ack_wait`,
+        `${count} ${count === 1 ? "ack" : "acks"} of actor "${actor.name}" not sent; the ` +
+          `server delivers ${count === 1 ? "that message" : "those messages"} again after ` +
+          `their ack_wait`,
         { error },
       ));
     this.#plan = new PullPlan(deps.pullAhead);
