@@ -262,6 +262,9 @@ export class ActorRunner {
     const unsent = this.#settler.unsent(delivery);
     if (unsent !== undefined) this.#finish(delivery, this.#settler.resend(delivery, unsent));
     else this.#checkDelay(delivery);
+    // The last message asked for came: the refills that ran while it was on its way
+    // waited for half the window to be free, and no job may end to call the next one.
+    if (this.#puller.outstanding === 0) this.#deps.changed();
   }
 
   /**
