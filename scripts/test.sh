@@ -172,7 +172,12 @@ timeout 1800 bash scripts/test_node.sh 2>&1 | tee "$log_dir/node.log" |
 summary=$(grep -E "^node: [0-9]+ passed, [0-9]+ failed$" "$log_dir/node.log" | tail -n 1)
 if [ -n "$summary" ]; then
   passed=$((passed + $(echo "$summary" | sed -E 's/^node: ([0-9]+) passed.*/\1/')))
-  failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')))
+  node_failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
+  failed=$((failed + node_failed))
+  # test_node.sh prints each failure's TAP details (the assertion, expected and actual).
+  if [ "$node_failed" != 0 ]; then
+    grep -v -E "^(# |ok )" "$log_dir/node.log" | grep -A 30 -E "^ *not ok" | head -n 200
+  fi
 else
   echo "node --test ended without a summary:"
   tail -n 60 "$log_dir/node.log"
