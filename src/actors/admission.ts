@@ -12,15 +12,7 @@ import type { Delivery } from "./delivery.ts";
 import type { Permit, Priority, PrioritySemaphore } from "./priority.ts";
 
 /** Starts a message whose slots are taken; it gives the permit back when the job ends. */
-export type Start = (delivery: Delivery, delayUntil: number | undefined, permit: Permit) => void;
-
-/** A due message waiting for its slots, pulsed while it waits. */
-interface Held {
-  readonly received: Delivery;
-  readonly delayUntil: number | undefined;
-  /** When it was last pulsed, or began to wait (`performance.now()`). */
-  pulsed: number;
-}
+export type Start = (delivery: Delivery, permit: Permit) => void;
 
 /** One actor's slot queue. */
 export class Admission {
@@ -38,7 +30,7 @@ export class Admission {
    * Messages waiting for slots, first come first served, from `#head` on. The first
    * `#asked` of them have their local slot and a global one asked for.
    */
-  #queue: (Held | undefined)[] = [];
+  #queue: (Delivery | undefined)[] = [];
   /** Where the waiting messages start in `#queue`. */
   #head = 0;
   /** Global slots asked for on behalf of the first messages of `#queue`. */
@@ -70,17 +62,21 @@ export class Admission {
     clock.pulseAlso(this.#pulse);
   }
 
-  /** Start a due message now if both slots are free and nobody waits before it, or hold it. */
-  admit(delivery: Delivery, delayUntil: number | undefined): void {
+  /**
+   * Start a due message now if both slots are free and nobody waits before it, or hold it
+   * (pulsed while it waits, from `delivery.pulsed`).
+   */
+  admit(delivery: Delivery): void {
     if (this.held === 0 && this.#taken < this.#maxJobs) {
       const permit = this.#slots.tryAcquire(this.#priority);
       if (permit !== undefined) {
         this.#taken += 1;
-        this.#start(delivery, delayUntil, permit);
+        this.#start(delivery, permit);
         return;
       }
     }
-    this.#queue.push({ received: delivery, delayUntil, pulsed: this.#now() });
+    delivery.pulsed = this.#now();
+    this.#queue.push(delivery);
     this.held += 1;
     this.#clock.keepPulsing();
     this.#pump();
@@ -115,7 +111,7 @@ export class Admission {
     this.#stopped = true;
     // The slots asked for them come back as refusals (the stopping signal aborted
     // them) or, if granted just before, unused.
-    const given = this.#queue.slice(this.#head).map((held) => held!.received);
+    const given = this.#queue.slice(this.#head) as Delivery[];
     this.#queue = [];
     this.#head = 0;
     this.held = 0;
@@ -129,7 +125,7 @@ export class Admission {
       const held = queue[i]!;
       if (now - held.pulsed >= half) {
         held.pulsed = now;
-        held.received.working();
+        held.working();
       }
     }
     return this.held;
@@ -184,6 +180,6 @@ export class Admission {
       this.#queue = queue.slice(this.#head);
       this.#head = 0;
     }
-    this.#start(held.received, held.delayUntil, permit);
+    this.#start(held, permit);
   }
 }

@@ -32,30 +32,26 @@ export class RunningJob extends JobControl {
   index = -1;
   #attempt = 0;
   readonly #attempts: Attempts;
-  readonly #delayUntil: number | undefined;
 
   /**
    * @param received the delivered message
    * @param permit its slots, given back when the job is settled
    * @param pulse whether to pulse the message while the job runs (the actor's `pulse`)
    * @param attempts counts the actor's attempts (see {@linkcode attempt})
-   * @param delayUntil the message's `Walnats-Delay`, epoch ms, if it has one
    */
   constructor(
     readonly received: Delivery,
     readonly permit: Permit,
     pulse: boolean,
     attempts: Attempts,
-    delayUntil: number | undefined,
   ) {
     super(pulse ? received : undefined);
     this.#attempts = attempts;
-    this.#delayUntil = delayUntil;
   }
 
   /** Which attempt this is (1 for the first), worked out on first use. */
   get attempt(): number {
-    return this.#attempt ||= this.#attempts.of(this.received, this.#delayUntil);
+    return this.#attempt ||= this.#attempts.of(this.received, this.received.delayUntil);
   }
 }
 
@@ -125,6 +121,9 @@ export interface RunDeps {
  * With `executeIn: "thread"` or `"process"` the job goes to its pool: the decoded
  * message is cloned into the worker (bytes are moved to a thread), and an abort is
  * mirrored into a thread or kills a process.
+ *
+ * @param now `performance.now()` as the job starts (a caller that read it a moment ago
+ * passes that read)
  */
 export function runJob(
   actor: Actor<unknown, unknown>,
@@ -132,8 +131,8 @@ export function runJob(
   job: RunningJob,
   deps: RunDeps,
   ended: Ended,
+  now: number = performance.now(),
 ): void {
-  const now = performance.now();
   job.started = now;
   deps.clock.begin(job, now);
   const handler = actor.handler;
