@@ -12,6 +12,7 @@ import {
   nanos,
   type NatsConnection,
 } from "@nats-io/nats-core";
+import { setImmediate } from "node:timers";
 import type { JobMetadata } from "./job.ts";
 
 const encoder = new TextEncoder();
@@ -19,20 +20,16 @@ const ACK = encoder.encode("+ACK");
 const TERM = encoder.encode("+TERM");
 const WORKING = encoder.encode("+WPI");
 const NAK = encoder.encode("-NAK");
-/** An ack batch is written once it holds this many, whatever comes next. */
-const MAX_BATCH = 4096;
 /** The longest nak delay, ms: 9e18 ns fits the server's int64. */
 const MAX_NAK_DELAY = 9_000_000_000_000;
 
 /**
- * The acks of one listener's actor, published together instead of one by one. nats.js
- * writes what was published before its next microtask in one socket write; a job's ack
- * comes in the microtask its handler's promise settled, so with `maxJobs` jobs running,
- * one write carried about `maxJobs` acks, and the writes cost more than the jobs (a fifth
- * of the listener's time in a profile of no-op jobs). Gathered here, the acks of a socket
- * read's worth of messages go out in one write once the microtasks that follow the read
- * stop adding acks: before the next read, so that the server, which stops delivering at
- * the consumer's `max_ack_pending`, hears of them as soon as the batch is complete.
+ * The acks of one listener's actor, published together once per turn of the event loop
+ * instead of one by one. nats.js writes what was published within one microtask turn in
+ * one socket write; a job's ack comes in the turn its handler's promise settled, so with
+ * `maxJobs` jobs running, one write carried about `maxJobs` acks, and the writes cost more
+ * than the jobs (a fifth of the listener's time in a profile of no-op jobs). Gathered
+ * here, a socket read's worth of messages is acked in one write, one turn later.
  *
  * Each ack goes out through its message's `respond()`, as nats.js's own `ack()` does:
  * that skips the subject checks of `NatsConnection.publish` (the ack subject comes from
@@ -58,30 +55,10 @@ export class AckBatch {
 
   /** Publish `payload` to the reply subject of `msg` with the batch. */
   publish(msg: Msg, payload: Uint8Array): void {
-    if (this.#messages.length === 0) {
-      this.#checked = 0;
-      queueMicrotask(this.#settle);
-    }
+    if (this.#messages.length === 0) setImmediate(this.flush);
     this.#messages.push(msg);
     this.#payloads.push(payload);
   }
-
-  /** How many acks the batch held when `#settle` last looked. */
-  #checked = 0;
-
-  /**
-   * Flush once the microtasks stop adding acks: `#settle` goes to the back of the queue
-   * again as long as acks came since it last looked, so it runs out with the chain of job
-   * ends that follows a socket read, before the next read.
-   */
-  readonly #settle = (): void => {
-    const count = this.#messages.length;
-    if (count === 0) return;
-    if (count !== this.#checked && count < MAX_BATCH) {
-      this.#checked = count;
-      queueMicrotask(this.#settle);
-    } else this.flush();
-  };
 
   /**
    * Publish what is gathered now (before a reply that must not overtake an ack).
