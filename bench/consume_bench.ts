@@ -13,6 +13,11 @@
  *    is the baseline of its shape, so a ratio measures walnats' own overhead;
  * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities (backlog).
  *
+ * A run is timed from the start of consuming (walnats: `listen()` is called; raw:
+ * `consumers.get()` is called, the lookup `consume()` needs) to the end of the last
+ * message's handler (raw: its `ack()`); neither side's shutdown is timed (`listen()`
+ * returning after its drain; `close()` of the raw consumer).
+ *
  * Every case runs once per round (five rounds, or `--rounds`) and the median is
  * printed, so that the machine's drift hits all cases alike. Each run ends by checking
  * that its consumer has nothing pending and nothing waiting for an ack.
@@ -73,10 +78,14 @@ let round = 0;
 async function walnatsOne(url: string, shape: Shape, maxJobs?: number): Promise<number> {
   const event = new Event(`bench-one-${++round}`, schema);
   let seen = 0;
+  let last = 0;
   const stop = new AbortController();
   // deno-lint-ignore require-await
   const actor = new Actor("bench", event, async () => {
-    if (++seen === N) stop.abort();
+    if (++seen === N) {
+      last = performance.now();
+      stop.abort();
+    }
   }, maxJobs === undefined ? {} : { maxJobs });
   await using conn = await new Actors(actor).connect(url);
   await conn.register();
@@ -88,7 +97,7 @@ async function walnatsOne(url: string, shape: Shape, maxJobs?: number): Promise<
     logger: quiet,
     ...(maxJobs === undefined ? {} : { maxJobs }),
   });
-  const rate = N / ((performance.now() - start) / 1000);
+  const rate = N / ((last - start) / 1000);
   await filling;
   await assertDrained(conn.connection, event.streamName, "bench");
   return rate;
@@ -122,9 +131,11 @@ async function rawConsume(
     });
     const js = jetstream(nc);
     if (shape === "backlog") await fill(nc, event, N);
+    const start = performance.now();
     const consumer = await js.consumers.get(event.streamName, "raw");
     const handler = async (_message: v.InferOutput<typeof schema>) => {};
     let seen = 0;
+    let last = 0;
     let done!: () => void;
     const finished = new Promise<void>((resolve) => done = resolve);
     const handle = (m: JsMsg) => {
@@ -132,10 +143,12 @@ async function rawConsume(
       if (!result.success) throw new Error("invalid message in the bench stream");
       handler(result.output).then(() => {
         m.ack();
-        if (++seen === N) done();
+        if (++seen === N) {
+          last = performance.now();
+          done();
+        }
       });
     };
-    const start = performance.now();
     const filling = shape === "live" ? fill(nc, event, N) : Promise.resolve();
     const messages = form === "callback"
       ? await consumer.consume({ max_messages: maxMessages, callback: handle })
@@ -146,12 +159,15 @@ async function rawConsume(
         if (!result.success) throw new Error("invalid message in the bench stream");
         await handler(result.output);
         m.ack();
-        if (++seen === N) break;
+        if (++seen === N) {
+          last = performance.now();
+          break;
+        }
       }
     } else {
       await finished;
     }
-    const rate = N / ((performance.now() - start) / 1000);
+    const rate = N / ((last - start) / 1000);
     await filling;
     await messages.close();
     await nc.flush();
@@ -167,11 +183,15 @@ async function walnatsFour(url: string): Promise<number> {
   const events = priorities.map(() => new Event(`bench-four-${++round}`, schema));
   const per = Math.floor(N / 4);
   let seen = 0;
+  let last = 0;
   const stop = new AbortController();
   const actors = events.map((e, i) =>
     // deno-lint-ignore require-await
     new Actor("bench", e, async () => {
-      if (++seen === per * 4) stop.abort();
+      if (++seen === per * 4) {
+        last = performance.now();
+        stop.abort();
+      }
     }, { priority: priorities[i] })
   );
   await using conn = await new Actors(...actors).connect(url);
@@ -179,7 +199,7 @@ async function walnatsFour(url: string): Promise<number> {
   for (const e of events) await fill(conn.connection, e, per);
   const start = performance.now();
   await conn.listen({ signal: stop.signal, maxJobs: 16, logger: quiet });
-  const rate = (per * 4) / ((performance.now() - start) / 1000);
+  const rate = (per * 4) / ((last - start) / 1000);
   for (const e of events) await assertDrained(conn.connection, e.streamName, "bench");
   return rate;
 }
