@@ -13,6 +13,10 @@
  *    is the baseline of its shape, so a ratio measures walnats' own overhead;
  * 3. four actors on four events in one listener, `maxJobs` 16, mixed priorities (backlog).
  *
+ * Each line also gives the process's CPU time (user + system, all its threads) per message
+ * over the timed span, the median of the rounds; in the live shape it includes the emitter,
+ * which runs in the same process. The nats-server runs in its own process.
+ *
  * A run is timed from the start of consuming (walnats: `listen()` is called; raw:
  * `consumers.get()` is called, the lookup `consume()` needs) to the end of the last
  * message's handler (raw: its `ack()`); neither side's shutdown is timed (`listen()`
@@ -75,6 +79,23 @@ async function assertDrained(nc: NatsConnection, stream: string, consumer: strin
 
 let round = 0;
 
+/** The process's CPU time (user + system) over the timed span of the last run, µs per message. */
+let cpuPerMessage = Number.NaN;
+let cpuStart: NodeJS.CpuUsage | undefined;
+
+/** A run's timed span starts: `performance.now()`, and the CPU time from here. */
+function startClock(): number {
+  cpuStart = process.cpuUsage();
+  return performance.now();
+}
+
+/** A run's timed span ends after `count` messages: `performance.now()`. */
+function stopClock(count: number): number {
+  const used = process.cpuUsage(cpuStart);
+  cpuPerMessage = (used.user + used.system) / count;
+  return performance.now();
+}
+
 async function walnatsOne(url: string, shape: Shape, maxJobs?: number): Promise<number> {
   const event = new Event(`bench-one-${++round}`, schema);
   let seen = 0;
@@ -83,14 +104,14 @@ async function walnatsOne(url: string, shape: Shape, maxJobs?: number): Promise<
   // deno-lint-ignore require-await
   const actor = new Actor("bench", event, async () => {
     if (++seen === N) {
-      last = performance.now();
+      last = stopClock(N);
       stop.abort();
     }
   }, maxJobs === undefined ? {} : { maxJobs });
   await using conn = await new Actors(actor).connect(url);
   await conn.register();
   if (shape === "backlog") await fill(conn.connection, event, N);
-  const start = performance.now();
+  const start = startClock();
   const filling = shape === "live" ? fill(conn.connection, event, N) : Promise.resolve();
   await conn.listen({
     signal: stop.signal,
@@ -131,7 +152,7 @@ async function rawConsume(
     });
     const js = jetstream(nc);
     if (shape === "backlog") await fill(nc, event, N);
-    const start = performance.now();
+    const start = startClock();
     const consumer = await js.consumers.get(event.streamName, "raw");
     const handler = async (_message: v.InferOutput<typeof schema>) => {};
     let seen = 0;
@@ -144,7 +165,7 @@ async function rawConsume(
       handler(result.output).then(() => {
         m.ack();
         if (++seen === N) {
-          last = performance.now();
+          last = stopClock(N);
           done();
         }
       });
@@ -160,7 +181,7 @@ async function rawConsume(
         await handler(result.output);
         m.ack();
         if (++seen === N) {
-          last = performance.now();
+          last = stopClock(N);
           break;
         }
       }
@@ -189,7 +210,7 @@ async function walnatsFour(url: string): Promise<number> {
     // deno-lint-ignore require-await
     new Actor("bench", e, async () => {
       if (++seen === per * 4) {
-        last = performance.now();
+        last = stopClock(per * 4);
         stop.abort();
       }
     }, { priority: priorities[i] })
@@ -197,7 +218,7 @@ async function walnatsFour(url: string): Promise<number> {
   await using conn = await new Actors(...actors).connect(url);
   await conn.register();
   for (const e of events) await fill(conn.connection, e, per);
-  const start = performance.now();
+  const start = startClock();
   await conn.listen({ signal: stop.signal, maxJobs: 16, logger: quiet });
   const rate = (per * 4) / ((last - start) / 1000);
   for (const e of events) await assertDrained(conn.connection, e.streamName, "bench");
@@ -219,6 +240,8 @@ console.log(
 );
 // Every case runs once per round, so that the machine's drift hits them alike.
 const runs: Record<string, number[]> = {};
+/** CPU µs per message of each run, by case. */
+const cpu: Record<string, number[]> = {};
 const SHAPES: Shape[] = ["backlog", "live"];
 const RAW: [RawForm, number][] = (["callback", "iterator"] as const).flatMap((form) =>
   (SMOKE ? [500] : [100, 500, 1000, 2000]).map((max) => [form, max] as [RawForm, number])
@@ -235,12 +258,18 @@ const cases: [string, () => Promise<number>][] = SHAPES.flatMap((shape) => [
 ]);
 cases.push(["four", () => walnatsFour(server.url)]);
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, run] of cases) (runs[name] ??= []).push(await run());
+  for (const [name, run] of cases) {
+    (runs[name] ??= []).push(await run());
+    (cpu[name] ??= []).push(cpuPerMessage);
+  }
 }
-const median = (name: string) => {
-  const sorted = runs[name]!.slice().sort((a, b) => a - b);
+const middle = (xs: number[] | undefined) => {
+  const sorted = (xs ?? []).slice().sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
+const median = (name: string) => middle(runs[name]);
+/** The median CPU time per message of a case, µs. */
+const cpuOf = (name: string) => middle(cpu[name]).toFixed(1).padStart(5);
 for (const shape of SHAPES) {
   const [bestName, best] = RAW.map(([form, max]) => {
     const name = `${shape} raw ${form} ${max}`;
@@ -252,12 +281,12 @@ for (const shape of SHAPES) {
     console.log(
       `  raw nats.js consume() ${form.padEnd(8)} max_messages=${String(max).padEnd(5)} ${
         fmt(median(name))
-      }`,
+      }  ${cpuOf(name)} µs CPU/msg`,
     );
   }
   const line = (label: string, name: string, note = "") =>
     console.log(
-      `  ${label.padEnd(46)} ${fmt(median(name))}  ${
+      `  ${label.padEnd(46)} ${fmt(median(name))}  ${cpuOf(name)} µs CPU/msg  ${
         (median(name) / best).toFixed(2)
       }× raw best${note}`,
     );
