@@ -92,7 +92,8 @@ async function walnats(): Promise<number> {
     if (++seen === N) done();
   });
   const stopping = new AbortController();
-  const runner: ActorRunner = new ActorRunner(actor, {
+  // The listener keeps its actors as Actor<unknown, unknown>, as here.
+  const runner: ActorRunner = new ActorRunner(actor as Actor<unknown, unknown>, {
     nc,
     slots: new PrioritySemaphore(16),
     logger: quiet,
