@@ -1,5 +1,10 @@
 // Shared test helpers: unique names, a durable consumer so interest streams keep messages.
-import { AckPolicy, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  type ConsumerInfo,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { execFileSync } from "node:child_process";
 import { findNatsServer } from "../testing.ts";
@@ -17,6 +22,28 @@ export async function addInterest(nc: NatsConnection, stream: string): Promise<J
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(stream, { durable_name: "interest", ack_policy: AckPolicy.Explicit });
   return jsm;
+}
+
+/**
+ * A consumer's info once nothing it delivered waits for an ack, or after `timeout` ms. A
+ * listener writes its acks and waits for a round trip before `listen()` returns, but
+ * JetStream applies acks in its own time, so a read right away (on another connection)
+ * may still count some. The wait is shorter than the ackWait of the tests that use it,
+ * so a message left unacked still shows.
+ */
+export async function settledInfo(
+  jsm: JetStreamManager,
+  stream: string,
+  consumer: string,
+  timeout = 5_000,
+): Promise<ConsumerInfo> {
+  const deadline = Date.now() + timeout;
+  let info = await jsm.consumers.info(stream, consumer);
+  while (info.num_ack_pending > 0 && Date.now() < deadline) {
+    await sleep(20);
+    info = await jsm.consumers.info(stream, consumer);
+  }
+  return info;
 }
 
 /** Wait until `predicate` holds, polling; throws after `timeout` ms. */

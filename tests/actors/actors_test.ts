@@ -14,7 +14,7 @@ import {
   type Middleware,
   UnrecoverableError,
 } from "../../mod.ts";
-import { sleep, uniqueName, until } from "../_helpers.ts";
+import { settledInfo, sleep, uniqueName, until } from "../_helpers.ts";
 import {
   AHEAD_PER_SLOT,
   MAX_AHEAD,
@@ -53,12 +53,13 @@ async function setup<T>(
   };
 }
 
+/** The consumer's counts, once the acks sent before are applied (see `settledInfo`). */
 async function consumerState(
   jsm: Awaited<ReturnType<typeof jetstreamManager>>,
   e: Event<unknown>,
   name: string,
 ) {
-  const info = await jsm.consumers.info(e.streamName, name);
+  const info = await settledInfo(jsm, e.streamName, name);
   return {
     pending: info.num_pending,
     ackPending: info.num_ack_pending,
@@ -301,7 +302,10 @@ test("Actors.listen with pulse keeps a job running 3x ackWait delivered exactly 
   ]);
   await ctx.events.emit(e, "x");
   await until(() => calls === 1);
-  await until(async () => (await consumerState(ctx.jsm, e, "pulsing")).ackPending === 0, 8000);
+  await until(async () => {
+    const info = await ctx.jsm.consumers.info(e.streamName, "pulsing");
+    return info.num_ack_pending === 0;
+  }, 8000);
   controller.abort();
   await listening;
   assert.equal(calls, 1);

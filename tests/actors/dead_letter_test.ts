@@ -17,7 +17,7 @@ import {
   parseDeadLetter,
   UnrecoverableError,
 } from "../../mod.ts";
-import { sleep, uniqueName, until } from "../_helpers.ts";
+import { settledInfo, sleep, uniqueName, until } from "../_helpers.ts";
 import { sendDeadLetter } from "../../src/actors/dead_letter.ts";
 
 const quiet: Logger = { error() {}, warn() {}, info() {} };
@@ -86,7 +86,7 @@ test("a message that failed its last attempt is dead-lettered with why, then ter
   );
 
   const jsm = await jetstreamManager(events.connection);
-  const original = await jsm.consumers.info(e.streamName, "ship");
+  const original = await settledInfo(jsm, e.streamName, "ship");
   assert.equal(original.num_pending + original.num_ack_pending, 0, "the original is terminated");
   const stream = await jsm.streams.info(failing.deadLetters!.streamName);
   assert.equal(stream.config.retention, RetentionPolicy.Limits, "kept even with no listener");
@@ -138,7 +138,7 @@ test("undecodable payloads and UnrecoverableError are dead-lettered at once", as
   assert.equal(byReason.undecodable?.attempts, 1);
   assert.match(String(byReason.undecodable?.error), /SerializerError: Serializer "json" failed/);
   assert.equal(byReason.unrecoverable?.error, "UnrecoverableError: negative");
-  const info = await jsm.consumers.info(e.streamName, "worker");
+  const info = await settledInfo(jsm, e.streamName, "worker");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
   assert.equal(info.num_redelivered, 0, "neither was retried");
 });
@@ -157,7 +157,7 @@ test("deadLetters: false terminates without a copy", async () => {
   const jsm = await jetstreamManager(events.connection);
   const names = await jsm.streams.names().next();
   assert.deepEqual(names.filter((n) => n.startsWith("dead-letter")), []);
-  const info = await jsm.consumers.info(e.streamName, "worker");
+  const info = await settledInfo(jsm, e.streamName, "worker");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
 });
 
@@ -365,7 +365,7 @@ test("a dead-letter stream name taken by a stream without its subject loses the 
   const lost = lines.filter((l) => /terminated WITHOUT a dead letter/.test(l));
   assert.equal(lost.length, 1, lines.join("\n"));
   assert.match(lost[0]!, /a stream named "dead-letter-job-.*-worker" exists without the subject/);
-  const info = await jsm.consumers.info(e.streamName, "worker");
+  const info = await settledInfo(jsm, e.streamName, "worker");
   assert.equal(info.delivered.consumer_seq, 1, "one delivery");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
 });
@@ -427,7 +427,7 @@ test("a dead-letter stream the server refuses to create loses the copy at once, 
     /its dead letter cannot be stored: its stream cannot be created: .*\(code 10027\)/,
   );
   const info = await jetstreamManager(events.connection)
-    .then((jsm) => jsm.consumers.info(e.streamName, "worker"));
+    .then((jsm) => settledInfo(jsm, e.streamName, "worker"));
   assert.equal(info.delivered.consumer_seq, 1, "one delivery");
   assert.equal(info.num_pending + info.num_ack_pending, 0);
 });

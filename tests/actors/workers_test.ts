@@ -22,7 +22,7 @@ import {
 } from "../../mod.ts";
 import { aliveWorkers } from "../../src/actors/workers/worker_pool.ts";
 import { checksum, type Place } from "./_worker_jobs.ts";
-import { sourceUrl, uniqueName, until } from "../_helpers.ts";
+import { settledInfo, sourceUrl, uniqueName, until } from "../_helpers.ts";
 
 type Jobs = typeof import("./_worker_jobs.ts");
 const jobsUrl = sourceUrl("./_worker_jobs.ts", import.meta.url);
@@ -210,7 +210,7 @@ test("a job in a worker process keeps pulsing, so a job longer than ackWait is n
   const answer = await ctx.events.request(e, 2500, { timeout: 20_000 });
   assert.equal(answer.attempt, 1);
   const jsm = await jetstreamManager(ctx.conn.connection);
-  const info = await jsm.consumers.info(e.streamName, "busy");
+  const info = await settledInfo(jsm, e.streamName, "busy");
   assert.equal(info.num_redelivered, 0);
   assert.equal(info.num_ack_pending, 0);
 });
@@ -361,7 +361,7 @@ for (const executeIn of ["thread", "process"] as const) {
       assert.ok(clone instanceof UnrecoverableError, String(clone));
       assert.match(clone.message, /"uncloneable" cannot be sent from the worker/);
       const jsm = await jetstreamManager(conn.connection);
-      const info = await jsm.consumers.info(u.streamName, "uncloneable");
+      const info = await settledInfo(jsm, u.streamName, "uncloneable");
       assert.equal(info.num_ack_pending, 0, "terminated, not retried");
     } finally {
       controller.abort();

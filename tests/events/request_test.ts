@@ -20,7 +20,7 @@ import {
   ValidationError,
 } from "../../mod.ts";
 import { ResponseMux } from "../../src/events/request.ts";
-import { sleep, uniqueName, until } from "../_helpers.ts";
+import { settledInfo, sleep, uniqueName, until } from "../_helpers.ts";
 
 const quiet: Logger = { error() {}, warn() {}, info() {} };
 const Sum = v.object({ a: v.number(), b: v.number() });
@@ -259,7 +259,7 @@ test("ConnectedEvents.request reports an invalid response as ResponseError at on
   assert.ok(elapsed < 5_000, `rejected after ${elapsed} ms, not at the timeout`);
   await sleep(400); // a retry would have come 50 ms after the first attempt
   assert.equal(calls, 1, "the message was not retried");
-  const info = await ctx.jsm.consumers.info(e.streamName, "liar");
+  const info = await settledInfo(ctx.jsm, e.streamName, "liar");
   assert.equal(info.num_ack_pending, 0);
   assert.equal(info.num_pending, 0);
   assert.equal(info.num_redelivered, 0);
@@ -370,7 +370,7 @@ test("ConnectedEvents.request is answered by a raw nats.js responder reading Wal
   );
   // JetStream owns the message's own reply subject (the ack): hence the header.
   assert.match(jsReply, /^\$JS\.ACK\./);
-  assert.equal((await jsm.consumers.info(e.streamName, "raw")).num_ack_pending, 0);
+  assert.equal((await settledInfo(jsm, e.streamName, "raw")).num_ack_pending, 0);
 });
 
 test("Actor with a response answers a raw nats.js requester on its Walnats-Reply inbox", async () => {

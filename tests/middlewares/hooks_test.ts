@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "../../testing.ts";
 import { Actor, type AroundJob, Event, type Logger, type Middleware } from "../../mod.ts";
-import { uniqueName } from "../_helpers.ts";
+import { settledInfo, uniqueName } from "../_helpers.ts";
 import { setup } from "./_setup.ts";
 
 function recordingLogger(lines: string[]): Logger {
@@ -61,7 +61,7 @@ test("a middleware that throws or never settles neither loses nor delays message
   // One job at a time, 21 jobs: hooks that never settle did not hold any of them.
   assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   const jsm = await jetstreamManager(ctx.events.connection);
-  const info = await jsm.consumers.info(e.streamName, "robust");
+  const info = await settledInfo(jsm, e.streamName, "robust");
   assert.equal(info.num_pending, 0);
   assert.equal(info.num_ack_pending, 0);
   assert.equal(calls, 21); // 20 messages, one retried once

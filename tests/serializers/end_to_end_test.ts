@@ -20,7 +20,7 @@ import {
   type Serializer,
   SerializerError,
 } from "../../mod.ts";
-import { uniqueName, until } from "../_helpers.ts";
+import { settledInfo, uniqueName } from "../_helpers.ts";
 
 const schema = v.object({ n: v.number() });
 type Message = v.InferOutput<typeof schema>;
@@ -148,19 +148,9 @@ for (const c of cases) {
     for (const [, reason] of bad) {
       assert.ok(reasons.some((r) => reason.test(r)), `no report matched ${reason}: ${reasons}`);
     }
-    // The listener wrote its terms before listen() returned, but JetStream applies acks in its own
-    // time and this reads from another connection: wait a little (ackWait is 16 s, so a message
-    // left to it still fails here).
+    // JetStream applies the terms in its own time (see settledInfo).
     const jsm = await jetstreamManager(events.connection);
-    let info = await jsm.consumers.info(event.streamName, "decoder");
-    await until(
-      async () => {
-        info = await jsm.consumers.info(event.streamName, "decoder");
-        return info.num_ack_pending === 0;
-      },
-      5_000,
-      "the terms to be applied",
-    ).catch(() => {});
+    const info = await settledInfo(jsm, event.streamName, "decoder");
     assert.equal(info.num_pending, 0);
     assert.equal(info.num_ack_pending, 0, "bad payloads were terminated, not left to ackWait");
     assert.equal(info.num_redelivered, 0, "no bad payload was retried");
