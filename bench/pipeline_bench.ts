@@ -15,8 +15,8 @@
  * nats-server is started only because the runner holds a connection (its pull requests
  * are never sent: `maxPolls` is 0).
  *
- *     deno run -A bench/pipeline_bench.ts [--messages 400000] [--rounds 7]
- *     bun bench/pipeline_bench.ts
+ *     deno run -A bench/pipeline_bench.ts [--smoke] [--messages 400000] [--rounds 7]
+ *     bun bench/pipeline_bench.ts [--smoke]
  *
  * @module
  */
@@ -38,8 +38,10 @@ function flag(name: string, fallback: number): number {
   }
   return value;
 }
-const N = flag("--messages", 400_000);
-const ROUNDS = flag("--rounds", 7);
+/** `--smoke` (or `WALNATS_BENCH_SMOKE=1`): a small run that only shows the script works, for CI. */
+const SMOKE = process.argv.includes("--smoke") || process.env.WALNATS_BENCH_SMOKE === "1";
+const N = flag("--messages", SMOKE ? 10_000 : 400_000);
+const ROUNDS = flag("--rounds", SMOKE ? 1 : 7);
 /** Messages per event-loop turn. */
 const TURN = 200;
 const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "Node.js";
