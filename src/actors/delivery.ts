@@ -98,8 +98,8 @@ export class Delivery {
   delayUntil: number | undefined = undefined;
   /**
    * While it waits for a slot (admission): when it was last pulsed, or began to wait
-   * (`performance.now()`). Kept here rather than in a wrapper: most messages of a
-   * backlog wait, and one object less per message shows in the listener's CPU.
+   * (`performance.now()`). Kept here rather than in a wrapper object per held
+   * message (most messages of a backlog wait).
    */
   pulsed = 0;
   #metadata: JobMetadata | undefined;

@@ -103,7 +103,7 @@ export class ActorRunner {
    * The clock read of a job that ended, while its settlement (synchronously) starts the
    * next held message in its slot; NaN otherwise. That job takes its start time from it:
    * under load a job costs one clock read instead of two (`performance.now()` is a call
-   * into the runtime, about 0.1 µs under Deno). Its timeout then also covers its
+   * into the runtime under Deno). Its timeout then also covers its
    * (synchronous) decoding.
    */
   #shared = Number.NaN;
