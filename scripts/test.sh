@@ -26,6 +26,16 @@ passed=0
 failed=0
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
+# CI shows only the end of this script's output, so every failure is also written here (a line
+# naming it in names.txt, its details in details.txt) and both are printed again at the end.
+recap_names="$log_dir/names.txt"
+recap_details="$log_dir/details.txt"
+: >"$recap_names"
+: >"$recap_details"
+# recap LEG: stdin (a failure's details) goes to the screen and into the recap, under LEG.
+recap() {
+  { echo "-- $1"; cat; } | tee -a "$recap_details" | tail -n +2
+}
 
 check() {
   local name=$1
@@ -34,7 +44,8 @@ check() {
     echo "check ok: $name"
   else
     echo "check FAILED: $name"
-    tail -n 60 "$log_dir/check.log"
+    echo "check: $name" >>"$recap_names"
+    tail -n 60 "$log_dir/check.log" | recap "check $name"
     failed=$((failed + 1))
   fi
 }
@@ -97,10 +108,12 @@ run_deno() {
     if [ "$rc" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
   else
     echo "deno test ($label) ended without a summary (exit $rc):"
-    tail -n 60 "$log"
+    echo "deno $label: no summary (exit $rc)" >>"$recap_names"
+    tail -n 60 "$log" | recap "deno $label"
     failed=$((failed + 1))
   fi
-  if [ "$rc" != 0 ]; then grep -A 30 -E "^(ERRORS|error:)" "$log" | head -n 120; fi
+  grep -E "^.* \.\.\. FAILED" "$log" | sed "s/^/deno $label: /" >>"$recap_names"
+  if [ "$rc" != 0 ]; then grep -A 30 -E "^ *ERRORS|^error:" "$log" | head -n 120 | recap "deno $label"; fi
 }
 
 # run_bun LABEL FILES...: bun test, its counts added to the totals.
@@ -119,11 +132,13 @@ run_bun() {
     if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then failed=$((failed + 1)); fi
   else
     echo "bun test ($label) ended without a summary (exit $rc):"
-    tail -n 60 "$log"
+    echo "bun $label: no summary (exit $rc)" >>"$recap_names"
+    tail -n 60 "$log" | recap "bun $label"
     failed=$((failed + 1))
   fi
   # Bun prints a failure's error just before its "(fail)" line.
-  if [ "$rc" != 0 ]; then grep -B 25 "^(fail)" "$log" | head -n 200; fi
+  grep -E "^\(fail\)" "$log" | sed "s/^/bun $label: /" >>"$recap_names"
+  if [ "$rc" != 0 ]; then grep -B 25 "^(fail)" "$log" | head -n 200 | recap "bun $label"; fi
 }
 
 # run_suite RUNTIME SERVER FILES...: one leg of the matrix. SERVER is a cached release
@@ -175,12 +190,14 @@ if [ -n "$summary" ]; then
   node_failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
   failed=$((failed + node_failed))
   # test_node.sh prints each failure's TAP details (the assertion, expected and actual).
+  grep -E "^ *not ok" "$log_dir/node.log" | sed "s/^ */node: /" >>"$recap_names"
   if [ "$node_failed" != 0 ]; then
-    grep -v -E "^(# |ok )" "$log_dir/node.log" | grep -A 30 -E "^ *not ok" | head -n 200
+    grep -v -E "^(# |ok )" "$log_dir/node.log" | grep -A 30 -E "^ *not ok" | head -n 200 | recap node
   fi
 else
   echo "node --test ended without a summary:"
-  tail -n 60 "$log_dir/node.log"
+  echo "node: no summary" >>"$recap_names"
+  tail -n 60 "$log_dir/node.log" | recap node
   failed=$((failed + 1))
 fi
 echo "== node took $((SECONDS - node_started)) s"
@@ -197,12 +214,18 @@ for pid in $(pgrep -x nats-server); do
 done
 if [ -n "$leaked" ]; then
   echo "check FAILED: nats-server processes left behind by the tests:$leaked (killing them)"
+  echo "check: nats-server processes left behind:$leaked" >>"$recap_names"
   for pid in $leaked; do kill -9 "$pid" 2>/dev/null; done
   failed=$((failed + 1))
 else
   echo "check ok: no nats-server left behind"
 fi
 
+if [ -s "$recap_names" ] || [ -s "$recap_details" ]; then
+  echo "== the failures again (printed in full above)"
+  head -n 20 "$recap_names"
+  head -n 80 "$recap_details"
+fi
 echo "test.sh took $((SECONDS - started_at)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
