@@ -22,11 +22,16 @@
  * message's handler (raw: its `ack()`); neither side's shutdown is timed (`listen()`
  * returning after its drain; `close()` of the raw consumer).
  *
- * Every case runs once per round (five rounds, or `--rounds`) and the median is
- * printed, so that the machine's drift hits all cases alike. Each run ends by checking
- * that its consumer has nothing pending and nothing waiting for an ack.
+ * The run has two parts. First the raw forms are timed once per round for three rounds
+ * (`--select`), and the one with the highest median is the baseline of its shape. Then
+ * that form and the walnats cases run once per round for eleven new rounds (`--rounds`),
+ * the raw form first in even rounds and last in odd ones, and each walnats case's ratio is
+ * the median of its ratios to the raw run of the same round (drift of the machine hits
+ * both sides of a ratio alike). The choosing rounds are not reused: the highest of eight
+ * noisy medians overstates the form it picks, by more the noisier the machine. Each run
+ * ends by checking that its consumer has nothing pending and nothing waiting for an ack.
  *
- *     deno run -A bench/consume_bench.ts [--smoke] [--messages 50000] [--rounds 5]
+ *     deno run -A bench/consume_bench.ts [--smoke] [--messages 50000] [--select 3] [--rounds 11]
  *     bun bench/consume_bench.ts [--smoke]
  *
  * @module
@@ -225,43 +230,35 @@ async function walnatsFour(url: string): Promise<number> {
   return rate;
 }
 
-const roundsFlag = process.argv.indexOf("--rounds");
-const ROUNDS = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : SMOKE ? 1 : 5;
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  throw new TypeError(
-    `--rounds must be a whole number of at least 1, got ${process.argv[roundsFlag + 1]}`,
-  );
+/** The value of `--name N`, a whole number of at least 1, or `fallback`. */
+function countFlag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(
+      `${name} must be a whole number of at least 1, got ${process.argv[at + 1]}`,
+    );
+  }
+  return value;
 }
+const SELECT = countFlag("--select", SMOKE ? 1 : 3);
+const ROUNDS = countFlag("--rounds", SMOKE ? 1 : 11);
 await using server = await startNatsServer();
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US").padStart(8);
 console.log(
-  `${runtime}${SMOKE ? " (smoke)" : ""}: ${N} messages of 100 bytes, messages/s, ` +
-    `median of ${ROUNDS} interleaved rounds`,
+  `${runtime}${SMOKE ? " (smoke)" : ""}: ${N} messages of 100 bytes, messages/s; raw forms ` +
+    `chosen over ${SELECT} rounds, then measured against walnats in ${ROUNDS} new rounds`,
 );
-// Every case runs once per round, so that the machine's drift hits them alike.
+/** Rates by case, one per run. */
 const runs: Record<string, number[]> = {};
 /** CPU µs per message of each run, by case. */
 const cpu: Record<string, number[]> = {};
-const SHAPES: Shape[] = ["backlog", "live"];
-const RAW: [RawForm, number][] = (["callback", "iterator"] as const).flatMap((form) =>
-  (SMOKE ? [500] : [100, 500, 1000, 2000]).map((max) => [form, max] as [RawForm, number])
-);
-const cases: [string, () => Promise<number>][] = SHAPES.flatMap((shape) => [
-  ...RAW.map(([form, max]) =>
-    [`${shape} raw ${form} ${max}`, () => rawConsume(server.url, form, max, shape)] as [
-      string,
-      () => Promise<number>,
-    ]
-  ),
-  [`${shape} one`, () => walnatsOne(server.url, shape)],
-  [`${shape} wide`, () => walnatsOne(server.url, shape, 256)],
-]);
-cases.push(["four", () => walnatsFour(server.url)]);
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, run] of cases) {
-    (runs[name] ??= []).push(await run());
-    (cpu[name] ??= []).push(cpuPerMessage);
-  }
+async function measure(name: string, run: () => Promise<number>): Promise<number> {
+  const rate = await run();
+  (runs[name] ??= []).push(rate);
+  (cpu[name] ??= []).push(cpuPerMessage);
+  return rate;
 }
 const middle = (xs: number[] | undefined) => {
   const sorted = (xs ?? []).slice().sort((a, b) => a - b);
@@ -270,27 +267,75 @@ const middle = (xs: number[] | undefined) => {
 const median = (name: string) => middle(runs[name]);
 /** The median CPU time per message of a case, µs. */
 const cpuOf = (name: string) => middle(cpu[name]).toFixed(1).padStart(5);
+const SHAPES: Shape[] = ["backlog", "live"];
+const RAW: [RawForm, number][] = (["callback", "iterator"] as const).flatMap((form) =>
+  (SMOKE ? [500] : [100, 500, 1000, 2000]).map((max) => [form, max] as [RawForm, number])
+);
+const rawName = (shape: Shape, [form, max]: [RawForm, number]) => `${shape} raw ${form} ${max}`;
+
+// 1. Which raw form is fastest: every form once per round, in both shapes.
+for (let r = 0; r < SELECT; r++) {
+  for (const shape of SHAPES) {
+    for (const raw of RAW) {
+      await measure(`select ${rawName(shape, raw)}`, () => rawConsume(server.url, ...raw, shape));
+    }
+  }
+}
+const best = Object.fromEntries(SHAPES.map((shape) => [
+  shape,
+  RAW.slice().sort((a, b) =>
+    median(`select ${rawName(shape, b)}`) - median(`select ${rawName(shape, a)}`)
+  )[0]!,
+])) as Record<Shape, [RawForm, number]>;
+
+// 2. That form against walnats, in new rounds: the rates of the choosing rounds are the
+// highest of eight noisy medians, an estimate biased upwards, so they are not reused. Each
+// round runs every case once, the raw form first in even rounds and last in odd ones, and
+// a walnats case's ratio is the median of its per-round ratios to the raw run of that round.
+const WALNATS: [string, Shape, () => Promise<number>][] = [
+  ["backlog one", "backlog", () => walnatsOne(server.url, "backlog")],
+  ["backlog wide", "backlog", () => walnatsOne(server.url, "backlog", 256)],
+  ["four", "backlog", () => walnatsFour(server.url)],
+  ["live one", "live", () => walnatsOne(server.url, "live")],
+  ["live wide", "live", () => walnatsOne(server.url, "live", 256)],
+];
+const ratios: Record<string, number[]> = {};
+for (let r = 0; r < ROUNDS; r++) {
+  for (const shape of SHAPES) {
+    const ours = WALNATS.filter(([, s]) => s === shape);
+    const raw = () => measure(`${shape} raw`, () => rawConsume(server.url, ...best[shape], shape));
+    const rates: Record<string, number> = {};
+    let rawRate = r % 2 === 0 ? await raw() : Number.NaN;
+    for (const [name, , run] of ours) rates[name] = await measure(name, run);
+    if (r % 2 === 1) rawRate = await raw();
+    for (const [name] of ours) (ratios[name] ??= []).push(rates[name]! / rawRate);
+  }
+}
+
 for (const shape of SHAPES) {
-  const [bestName, best] = RAW.map(([form, max]) => {
-    const name = `${shape} raw ${form} ${max}`;
-    return [name, median(name)] as const;
-  }).sort((a, b) => b[1] - a[1])[0]!;
-  console.log(`${shape}:`);
-  for (const [form, max] of RAW) {
-    const name = `${shape} raw ${form} ${max}`;
+  console.log(`${shape}, choosing the raw form (median of ${SELECT}):`);
+  for (const raw of RAW) {
+    const name = `select ${rawName(shape, raw)}`;
     console.log(
-      `  raw nats.js consume() ${form.padEnd(8)} max_messages=${String(max).padEnd(5)} ${
+      `  raw nats.js consume() ${raw[0].padEnd(8)} max_messages=${String(raw[1]).padEnd(5)} ${
         fmt(median(name))
       }  ${cpuOf(name)} µs CPU/msg`,
     );
   }
-  const line = (label: string, name: string, note = "") =>
+  console.log(`${shape}, measured (median of ${ROUNDS}; ratio: median of per-round ratios):`);
+  const line = (label: string, name: string, ratio: string) =>
     console.log(
-      `  ${label.padEnd(46)} ${fmt(median(name))}  ${cpuOf(name)} µs CPU/msg  ${
-        (median(name) / best).toFixed(2)
-      }× raw best${note}`,
+      `  ${label.padEnd(46)} ${fmt(median(name))}  ${cpuOf(name)} µs CPU/msg  ${ratio}`,
     );
-  line("walnats 1 actor, defaults", `${shape} one`, ` (${bestName.replace(`${shape} raw `, "")})`);
-  line("walnats 1 actor, maxJobs 256", `${shape} wide`);
-  if (shape === "backlog") line("walnats 4 actors, maxJobs 16, mixed", "four");
+  line(`raw best (${best[shape].join(" ")})`, `${shape} raw`, "1.00× raw");
+  for (const [name, s] of WALNATS) {
+    if (s !== shape) continue;
+    const label = name === "four"
+      ? "walnats 4 actors, maxJobs 16, mixed"
+      : name.endsWith("wide")
+      ? "walnats 1 actor, maxJobs 256"
+      : "walnats 1 actor, defaults";
+    const all = ratios[name]!.map((x) => x.toFixed(2)).join(" ");
+    line(label, name, `${middle(ratios[name]).toFixed(2)}× raw  (rounds: ${all})`);
+  }
 }
