@@ -148,8 +148,8 @@ test("Actors.listen acks handled messages and burst returns when the stream is d
     seen.push(m.n);
   });
   await using ctx = await setup(server.url, e, a);
-  for (let i = 0; i < 200; i++) await ctx.events.emit(e, { n: i });
-  await ctx.events.connection.flush();
+  // Sync emits: a burst handles what the stream has stored when it runs.
+  for (let i = 0; i < 200; i++) await ctx.events.emit(e, { n: i }, { sync: true });
   await ctx.conn.listen({ burst: true, logger: quiet });
   assert.equal(seen.length, 200);
   assert.equal(new Set(seen).size, 200);
@@ -383,6 +383,14 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
     await events.emit(e2, i);
   }
   await events.connection.flush();
+  // Plain emits: the server may still be storing them, and a burst handles what is stored.
+  await until(
+    async () =>
+      (await jsm.streams.info(e1.streamName)).state.messages === 100 &&
+      (await jsm.streams.info(e2.streamName)).state.messages === 100,
+    10_000,
+    "both streams filled",
+  );
   // What the listener holds: jobs running plus messages received and waiting for a slot;
   // and how many it may pull ahead of its free slots (jobs of 5 ms against a round trip
   // under a millisecond: a few at most).
@@ -458,7 +466,7 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   await events.close();
   const jsm = await jetstreamManager(conn.connection);
   for (const [e, name] of [[quick, "ahead-quick"], [slow, "ahead-slow"]] as const) {
-    const info = await jsm.consumers.info(e.streamName, name);
+    const info = await settledInfo(jsm, e.streamName, name);
     assert.equal(info.num_pending + info.num_ack_pending, 0, `${name} handled everything`);
   }
   assert.ok(peak.quick <= 4 && peak.slow <= 4, `ran ${peak.quick} and ${peak.slow} at once`);
@@ -724,8 +732,7 @@ test("Actors.listen keeps running when a middleware hook throws", async () => {
     }],
   });
   await using ctx = await setup(server.url, e, a);
-  for (let i = 0; i < 5; i++) await ctx.events.emit(e, i);
-  await ctx.events.connection.flush();
+  for (let i = 0; i < 5; i++) await ctx.events.emit(e, i, { sync: true });
   const lines: string[] = [];
   await ctx.conn.listen({ burst: true, logger: recordingLogger(lines) });
   assert.equal(seen.length, 5);

@@ -32,8 +32,9 @@ test("CurrentContext gives the handler's callees the running job across awaits a
   }
   const a = new Actor("audit-jobs", e, () => audit(), { middlewares: [current], maxJobs: 4 });
   await using ctx = await setup(server.url, e, [a]);
-  for (let n = 0; n < 8; n++) await ctx.events.emit(e, { n }, { traceId: `trace-${n}` });
-  await ctx.events.connection.flush();
+  for (let n = 0; n < 8; n++) {
+    await ctx.events.emit(e, { n }, { traceId: `trace-${n}`, sync: true });
+  }
   await ctx.conn.listen({ burst: true, logger: quiet });
   assert.equal(seen.length, 8);
   // Jobs ran concurrently, yet each callee saw its own job.

@@ -49,8 +49,7 @@ test("a middleware that throws or never settles neither loses nor delays message
     handled.push(n);
   }, { middlewares: [broken, hanging, laterBroken], retryDelay: [1], maxJobs: 1 });
   await using ctx = await setup(server.url, e, [a]);
-  for (let n = 0; n < 20; n++) await ctx.events.emit(e, n);
-  await ctx.events.connection.flush();
+  for (let n = 0; n < 20; n++) await ctx.events.emit(e, n, { sync: true });
   const lines: string[] = [];
   const started = performance.now();
   while (handled.length < 20 && performance.now() - started < 10_000) {

@@ -30,8 +30,7 @@ test("StatsdMiddleware sends DogStatsD counters and timings over UDP", async () 
     if (n === 2) throw new RangeError("two");
   }, { middlewares: [statsd], maxAttempts: 1 });
   await using ctx = await setup(server.url, e, [a]);
-  for (const n of [1, 2, 3]) await ctx.events.emit(e, n);
-  await ctx.events.connection.flush();
+  for (const n of [1, 2, 3]) await ctx.events.emit(e, n, { sync: true });
   await ctx.conn.listen({ burst: true, logger: quiet });
   await until(() => statsdAgent.lines.length >= 9, 5000, "nine statsd lines");
 
@@ -64,8 +63,7 @@ test("StatsdMiddleware without an agent loses metrics, not jobs", async () => {
   const seen: number[] = [];
   const a = new Actor("no-agent", e, (n) => void seen.push(n), { middlewares: [statsd] });
   await using ctx = await setup(server.url, e, [a]);
-  for (let n = 0; n < 20; n++) await ctx.events.emit(e, n);
-  await ctx.events.connection.flush();
+  for (let n = 0; n < 20; n++) await ctx.events.emit(e, n, { sync: true });
   await ctx.conn.listen({ burst: true, logger: quiet });
   assert.equal(seen.length, 20);
 });
