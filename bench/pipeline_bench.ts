@@ -15,7 +15,7 @@
  * nats-server is started only because the runner holds a connection (its pull requests
  * are never sent: `maxPolls` is 0).
  *
- *     deno run -A bench/pipeline_bench.ts [--smoke] [--messages 400000] [--rounds 7]
+ *     deno run -A bench/pipeline_bench.ts [--smoke] [--messages 400000] [--rounds 7] [--max-jobs 16]
  *     bun bench/pipeline_bench.ts [--smoke]
  *
  * @module
@@ -42,6 +42,8 @@ function flag(name: string, fallback: number): number {
 const SMOKE = process.argv.includes("--smoke") || process.env.WALNATS_BENCH_SMOKE === "1";
 const N = flag("--messages", SMOKE ? 10_000 : 400_000);
 const ROUNDS = flag("--rounds", SMOKE ? 1 : 7);
+/** The actor's and the listener's `maxJobs` (16, the default of both). */
+const MAX_JOBS = flag("--max-jobs", 16);
 /** Messages per event-loop turn. */
 const TURN = 200;
 const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "Node.js";
@@ -92,12 +94,12 @@ async function walnats(): Promise<number> {
   // deno-lint-ignore require-await
   const actor = new Actor("bench", event, async () => {
     if (++seen === N) done();
-  });
+  }, { maxJobs: MAX_JOBS });
   const stopping = new AbortController();
   // The listener keeps its actors as Actor<unknown, unknown>, as here.
   const runner: ActorRunner = new ActorRunner(actor as Actor<unknown, unknown>, {
     nc,
-    slots: new PrioritySemaphore(16),
+    slots: new PrioritySemaphore(MAX_JOBS),
     logger: quiet,
     stopping: stopping.signal,
     heldTotal: () => runner.held,
@@ -148,8 +150,8 @@ for (let round = 0; round < ROUNDS; round++) {
 await nc.close();
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 console.log(
-  `${runtime}: ${N} messages of ${payload.length} bytes, CPU µs per message, median of ${ROUNDS} ` +
-    `interleaved rounds`,
+  `${runtime}: ${N} messages of ${payload.length} bytes, maxJobs ${MAX_JOBS}, CPU µs per message, ` +
+    `median of ${ROUNDS} interleaved rounds`,
 );
 for (const name of ["raw", "walnats"] as const) {
   console.log(
