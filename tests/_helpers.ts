@@ -46,6 +46,29 @@ export async function settledInfo(
   return info;
 }
 
+/**
+ * Wait (at most `timeout` ms) until each stream holds its count of messages. Plain emits
+ * are core publishes that JetStream stores in its own time, and a burst listener handles
+ * what is stored when it runs.
+ */
+export async function untilStored(
+  jsm: JetStreamManager,
+  counts: Record<string, number>,
+  timeout = 10_000,
+): Promise<void> {
+  const streams = Object.entries(counts);
+  await until(
+    async () => {
+      for (const [stream, count] of streams) {
+        if ((await jsm.streams.info(stream)).state.messages !== count) return false;
+      }
+      return true;
+    },
+    timeout,
+    `the streams to hold ${streams.map(([s, n]) => `${n} in ${s}`).join(", ")}`,
+  );
+}
+
 /** Wait until `predicate` holds, polling; throws after `timeout` ms. */
 export async function until(
   predicate: () => boolean | Promise<boolean>,

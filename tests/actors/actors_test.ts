@@ -14,7 +14,7 @@ import {
   type Middleware,
   UnrecoverableError,
 } from "../../mod.ts";
-import { settledInfo, sleep, uniqueName, until } from "../_helpers.ts";
+import { settledInfo, sleep, uniqueName, until, untilStored } from "../_helpers.ts";
 import {
   AHEAD_PER_SLOT,
   MAX_AHEAD,
@@ -383,14 +383,7 @@ test("Actors.listen never exceeds per-actor and global job limits nor holds extr
     await events.emit(e2, i);
   }
   await events.connection.flush();
-  // Plain emits: the server may still be storing them, and a burst handles what is stored.
-  await until(
-    async () =>
-      (await jsm.streams.info(e1.streamName)).state.messages === 100 &&
-      (await jsm.streams.info(e2.streamName)).state.messages === 100,
-    10_000,
-    "both streams filled",
-  );
+  await untilStored(jsm, { [e1.streamName]: 100, [e2.streamName]: 100 });
   // What the listener holds: jobs running plus messages received and waiting for a slot;
   // and how many it may pull ahead of its free slots (jobs of 5 ms against a round trip
   // under a millisecond: a few at most).
@@ -441,16 +434,10 @@ test("Actors.listen pulls ahead for short jobs only, never running more than max
   for (let i = 0; i < 2000; i++) events.emit(quick, i);
   for (let i = 0; i < 24; i++) events.emit(slow, i);
   await events.connection.flush();
-  // Plain emits: the server may still be storing them. A burst ends when its consumers
-  // have nothing pending, so start it only once both streams hold everything.
-  const stored = await jetstreamManager(events.connection);
-  await until(
-    async () =>
-      (await stored.streams.info(quick.streamName)).state.messages === 2000 &&
-      (await stored.streams.info(slow.streamName)).state.messages === 24,
-    10_000,
-    "both streams filled",
-  );
+  await untilStored(await jetstreamManager(events.connection), {
+    [quick.streamName]: 2000,
+    [slow.streamName]: 24,
+  });
   const seen = { quickAhead: 0, slowAhead: 0, slowHeld: 0 };
   const sampler = setInterval(() => {
     const { actors } = conn.health();
@@ -582,14 +569,8 @@ test("Actors.listen with pullAhead: false holds no more messages than free slots
   );
   for (let i = 0; i < 1000; i++) events.emit(e, i);
   await events.connection.flush();
-  // Plain emits are core publishes that JetStream stores in its own time, and a burst
-  // handles what is stored when it runs (once, in Node's CI, it found none of them yet).
-  const jsm = await jetstreamManager(events.connection);
-  await until(
-    async () => (await jsm.streams.info(e.streamName)).state.messages === 1000,
-    10_000,
-    "the 1,000 emits to be stored",
-  );
+  // (Once, in Node's CI, a burst started at once found none of them stored yet.)
+  await untilStored(await jetstreamManager(events.connection), { [e.streamName]: 1000 });
   let maxHeld = 0;
   let maxAhead = 0;
   const sampler = setInterval(() => {

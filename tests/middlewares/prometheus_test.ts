@@ -6,7 +6,7 @@ import { startNatsServer } from "../../testing.ts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Actor, Event, UnrecoverableError } from "../../mod.ts";
 import { PrometheusMiddleware } from "../../prometheus.ts";
-import { uniqueName, until } from "../_helpers.ts";
+import { uniqueName, untilStored } from "../_helpers.ts";
 import { context, failure, quiet, setup } from "./_setup.ts";
 
 interface Sample {
@@ -67,13 +67,7 @@ test("PrometheusMiddleware exposes started, succeeded, failed, durations and in-
   // A payload the schema rejects: a failure without a start.
   ctx.events.connection.publish(e.name, new TextEncoder().encode('{"n":"x"}'));
   await ctx.events.connection.flush();
-  // Plain publishes: a burst handles what the stream has stored when it runs.
-  const jsm = await jetstreamManager(ctx.events.connection);
-  await until(
-    async () => (await jsm.streams.info(e.streamName)).state.messages === 6,
-    10_000,
-    "six messages stored",
-  );
+  await untilStored(await jetstreamManager(ctx.events.connection), { [e.streamName]: 6 });
   await ctx.conn.listen({ burst: true, logger: quiet });
 
   assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
