@@ -42,11 +42,10 @@ import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jet
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "../src/connection.ts";
 import { startNatsServer } from "../testing.ts";
+import { countFlag, SMOKE } from "./_args.ts";
 import { Actor, Actors, Event, Events, type Logger, Priority } from "../mod.ts";
 
-const SMOKE = process.argv.includes("--smoke") || process.env.WALNATS_BENCH_SMOKE === "1";
-const flag = process.argv.indexOf("--messages");
-const N = flag > 0 ? Number(process.argv[flag + 1]) : SMOKE ? 2_000 : 50_000;
+const N = countFlag("--messages", SMOKE ? 2_000 : 50_000);
 const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "?";
 const quiet: Logger = { error: console.error, warn: console.warn, info() {} };
 const schema = v.object({ id: v.number(), body: v.string() });
@@ -230,18 +229,6 @@ async function walnatsFour(url: string): Promise<number> {
   return rate;
 }
 
-/** The value of `--name N`, a whole number of at least 1, or `fallback`. */
-function countFlag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(
-      `${name} must be a whole number of at least 1, got ${process.argv[at + 1]}`,
-    );
-  }
-  return value;
-}
 const SELECT = countFlag("--select", SMOKE ? 1 : 3);
 const ROUNDS = countFlag("--rounds", SMOKE ? 1 : 11);
 await using server = await startNatsServer();
@@ -292,13 +279,19 @@ const best = Object.fromEntries(SHAPES.map((shape) => [
 // highest of eight noisy medians, an estimate biased upwards, so they are not reused. Each
 // round runs every case once, the raw form first in even rounds and last in odd ones, and
 // a walnats case's ratio is the median of its per-round ratios to the raw run of that round.
+const ONE = "walnats 1 actor, defaults";
+const WIDE = "walnats 1 actor, maxJobs 256";
+const FOUR = "walnats 4 actors, maxJobs 16, mixed";
+/** The walnats cases: name (printed), shape, run. */
 const WALNATS: [string, Shape, () => Promise<number>][] = [
-  ["backlog one", "backlog", () => walnatsOne(server.url, "backlog")],
-  ["backlog wide", "backlog", () => walnatsOne(server.url, "backlog", 256)],
-  ["four", "backlog", () => walnatsFour(server.url)],
-  ["live one", "live", () => walnatsOne(server.url, "live")],
-  ["live wide", "live", () => walnatsOne(server.url, "live", 256)],
+  [ONE, "backlog", () => walnatsOne(server.url, "backlog")],
+  [WIDE, "backlog", () => walnatsOne(server.url, "backlog", 256)],
+  [FOUR, "backlog", () => walnatsFour(server.url)],
+  [ONE, "live", () => walnatsOne(server.url, "live")],
+  [WIDE, "live", () => walnatsOne(server.url, "live", 256)],
 ];
+/** A walnats case's key among the runs: its shape and name. */
+const key = (shape: Shape, name: string) => `${shape} ${name}`;
 const ratios: Record<string, number[]> = {};
 for (let r = 0; r < ROUNDS; r++) {
   for (const shape of SHAPES) {
@@ -306,9 +299,9 @@ for (let r = 0; r < ROUNDS; r++) {
     const raw = () => measure(`${shape} raw`, () => rawConsume(server.url, ...best[shape], shape));
     const rates: Record<string, number> = {};
     let rawRate = r % 2 === 0 ? await raw() : Number.NaN;
-    for (const [name, , run] of ours) rates[name] = await measure(name, run);
+    for (const [name, , run] of ours) rates[name] = await measure(key(shape, name), run);
     if (r % 2 === 1) rawRate = await raw();
-    for (const [name] of ours) (ratios[name] ??= []).push(rates[name]! / rawRate);
+    for (const [name] of ours) (ratios[key(shape, name)] ??= []).push(rates[name]! / rawRate);
   }
 }
 
@@ -330,12 +323,8 @@ for (const shape of SHAPES) {
   line(`raw best (${best[shape].join(" ")})`, `${shape} raw`, "1.00× raw");
   for (const [name, s] of WALNATS) {
     if (s !== shape) continue;
-    const label = name === "four"
-      ? "walnats 4 actors, maxJobs 16, mixed"
-      : name.endsWith("wide")
-      ? "walnats 1 actor, maxJobs 256"
-      : "walnats 1 actor, defaults";
-    const all = ratios[name]!.map((x) => x.toFixed(2)).join(" ");
-    line(label, name, `${middle(ratios[name]).toFixed(2)}× raw  (rounds: ${all})`);
+    const all = ratios[key(shape, name)]!;
+    const rounds = all.map((x) => x.toFixed(2)).join(" ");
+    line(name, key(shape, name), `${middle(all).toFixed(2)}× raw  (rounds: ${rounds})`);
   }
 }

@@ -13,20 +13,15 @@
  *
  * @module
  */
-import process from "node:process";
 import * as v from "valibot";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "../src/connection.ts";
 import { startNatsServer } from "../testing.ts";
+import { countFlag, SMOKE } from "./_args.ts";
 import { Event, Events, jsonSerializer } from "../mod.ts";
 
-const SMOKE = process.argv.includes("--smoke") || process.env.WALNATS_BENCH_SMOKE === "1";
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = arg("--messages", SMOKE ? 2_000 : 50_000);
-const WINDOW = arg("--window", 256);
+const N = countFlag("--messages", SMOKE ? 2_000 : 50_000);
+const WINDOW = countFlag("--window", 256);
 const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "?";
 const schema = v.object({ id: v.number(), body: v.string() });
 const body = "x".repeat(100 - JSON.stringify({ id: 10000, body: "" }).length);

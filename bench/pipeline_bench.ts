@@ -25,25 +25,15 @@ import { setImmediate } from "node:timers";
 import * as v from "valibot";
 import type { Msg } from "@nats-io/nats-core";
 import { startNatsServer } from "../testing.ts";
+import { countFlag, SMOKE } from "./_args.ts";
 import { connect } from "../src/connection.ts";
 import { Actor, Event, type Logger, PrioritySemaphore } from "../mod.ts";
 import { ActorRunner } from "../src/actors/runner.ts";
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(`${name} must be a whole number of at least 1, got ${process.argv[i + 1]}`);
-  }
-  return value;
-}
-/** `--smoke` (or `WALNATS_BENCH_SMOKE=1`): a small run that only shows the script works, for CI. */
-const SMOKE = process.argv.includes("--smoke") || process.env.WALNATS_BENCH_SMOKE === "1";
-const N = flag("--messages", SMOKE ? 10_000 : 400_000);
-const ROUNDS = flag("--rounds", SMOKE ? 1 : 7);
+const N = countFlag("--messages", SMOKE ? 10_000 : 400_000);
+const ROUNDS = countFlag("--rounds", SMOKE ? 1 : 7);
 /** The actor's and the listener's `maxJobs` (16, the default of both). */
-const MAX_JOBS = flag("--max-jobs", 16);
+const MAX_JOBS = countFlag("--max-jobs", 16);
 /** Messages per event-loop turn. */
 const TURN = 200;
 const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "Node.js";
